@@ -1,0 +1,31 @@
+# Two entry points: `make demo` (set up, archive the bundled sample site) and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint bench-quality clean
+
+$(BIN)/newsvault: pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+setup: $(BIN)/newsvault
+
+demo: setup
+	$(BIN)/newsvault demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/ruff check crawler pipeline storage tests bench
+	$(BIN)/mypy
+
+bench-quality: setup
+	$(BIN)/python bench/quality.py
+
+clean:
+	rm -rf $(VENV) *.egg-info newsvault-demo.db*

@@ -1,0 +1,324 @@
+"""config.yaml, parsed once at CLI entry into a frozen, typed :class:`Config`.
+
+Unknown keys are errors. Every problem is reported as one :class:`ConfigError` whose message names
+the file, the key and the problem. ``${VAR}`` in a string value is replaced by that environment
+variable, so secrets need not live in the file.
+
+Example::
+
+    config = load_config(Path("config.yaml"))
+    for source in config.sources:
+        print(source.name, source.feeds)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import ConfigError
+
+__all__ = [
+    "CleanRules",
+    "Config",
+    "CrawlSettings",
+    "DEFAULT_CONFIG_PATH",
+    "DaemonSettings",
+    "Source",
+    "config_path_from_env",
+    "load_config",
+    "parse_config",
+]
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+class CrawlSettings(_Frozen):
+    """How newsvault fetches: politeness, limits, safety."""
+
+    user_agent: str = "newsvault/0.1 (+https://github.com/newsvault/newsvault)"
+    obey_robots: bool = True
+    concurrency_per_domain: int = Field(4, ge=1, le=64)
+    download_delay: float = Field(0.25, ge=0, le=600)
+    max_pages_per_run: int = Field(5000, ge=1)
+    allow_private_networks: bool = False
+    timeout: float = Field(30.0, gt=0, le=600)
+    max_page_bytes: int = Field(5_000_000, ge=10_000)
+
+
+class DaemonSettings(_Frozen):
+    """How ``newsvault daemon`` schedules runs."""
+
+    timezone: str = "UTC"
+    default_schedule: str = "0 * * * *"
+    jitter: int = Field(0, ge=0, le=3600)
+    run_timeout: int = Field(1800, ge=1)
+    misfire_grace: int = Field(3600, ge=1)
+    unhealthy_after: int = Field(86400, ge=60)
+
+    @field_validator("default_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from pipeline.cron import parse_cron
+
+        parse_cron(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class CleanRules(_Frozen):
+    """A source's own boilerplate rules, applied on top of the built-in ones."""
+
+    drop_xpaths: tuple[str, ...] = ()
+    drop_css: tuple[str, ...] = ()
+    drop_lines: tuple[str, ...] = ()
+
+    @field_validator("drop_lines")
+    @classmethod
+    def _regexes(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for v in values:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {v!r}: {exc}") from exc
+        return values
+
+    @field_validator("drop_xpaths")
+    @classmethod
+    def _xpaths(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        from lxml import etree
+
+        for v in values:
+            try:
+                etree.XPath(v)
+            except etree.XPathSyntaxError as exc:
+                raise ValueError(f"bad XPath {v!r}: {exc}") from exc
+        return values
+
+    @field_validator("drop_css")
+    @classmethod
+    def _css(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        from cssselect import GenericTranslator, SelectorError
+
+        for v in values:
+            try:
+                GenericTranslator().css_to_xpath(v)
+            except SelectorError as exc:
+                raise ValueError(f"bad CSS selector {v!r}: {exc}") from exc
+        return values
+
+
+class Source(_Frozen):
+    """One news site to archive."""
+
+    name: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    start_urls: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    article_urls: tuple[str, ...] = ()
+    schedule: str | None = None
+    clean: CleanRules = CleanRules()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("a name is 1-64 letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("feeds", "sitemaps", "start_urls")
+    @classmethod
+    def _urls(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_url(v) for v in values)
+
+    @field_validator("article_urls")
+    @classmethod
+    def _patterns(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for v in values:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {v!r}: {exc}") from exc
+        return values
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is not None:
+            from pipeline.cron import parse_cron
+
+            parse_cron(value)
+        return value
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for v in values:
+            if not v or "/" in v or ":" in v.strip("[]") and not v.startswith("["):
+                raise ValueError(f"not a domain name: {v!r} (give a host such as example.com)")
+        return tuple(v.lower() for v in values)
+
+    @model_validator(mode="after")
+    def _has_entry(self) -> Source:
+        if not (self.feeds or self.sitemaps or self.start_urls):
+            raise ValueError("a source needs at least one of feeds, sitemaps, start_urls")
+        return self
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """The hosts this source may fetch from: allowed_domains, else the hosts of its URLs."""
+        if self.allowed_domains:
+            return self.allowed_domains
+        hosts = (urlsplit(u).hostname for u in (*self.feeds, *self.sitemaps, *self.start_urls))
+        return tuple(dict.fromkeys(h.lower() for h in hosts if h))
+
+
+class Config(_Frozen):
+    """The whole configuration. ``path`` is the file it came from (None when built in code)."""
+
+    database: str = "sqlite:///newsvault.db"
+    crawl: CrawlSettings = CrawlSettings()
+    daemon: DaemonSettings = DaemonSettings()
+    sources: tuple[Source, ...] = ()
+    path: Path | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for s in self.sources:
+            if s.name in seen:
+                raise ValueError(f"two sources are named {s.name!r}")
+            seen.add(s.name)
+        return self
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise ConfigError(f"no source named {name!r} (known: {', '.join(self.source_names)})")
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sources)
+
+
+def config_path_from_env() -> Path:
+    """``NEWSVAULT_CONFIG`` if set, else ./config.yaml."""
+    return Path(os.environ.get("NEWSVAULT_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def _expand_env(value: Any, where: str) -> Any:
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in os.environ:
+                raise ConfigError(f"{where}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _loc(loc: tuple[int | str, ...], data: Any) -> str:
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    if isinstance(node, dict) and "name" in node and out.startswith("sources["):
+        out += f" (source {node['name']!r})"
+    return out or "(top level)"
+
+
+def _resolve_database(url: str, base: Path | None) -> str:
+    prefix = "sqlite:///"
+    if base is None or not url.startswith(prefix):
+        return url
+    rest = url[len(prefix) :]
+    if not rest or rest == ":memory:" or rest.startswith("/"):
+        return url
+    return prefix + str((base / rest).resolve())
+
+
+def parse_config(data: Any, path: Path | None = None) -> Config:
+    """Validate already-loaded YAML data. Raises ConfigError naming the key and the problem."""
+    label = str(path) if path else "config"
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: the top level must be a mapping of keys, not {type(data).__name__}")
+    data = _expand_env(data, label)
+    try:
+        config = Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = _loc(tuple(err["loc"]), data)
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(f"{label}: {where}: {msg}")
+        raise ConfigError("\n".join(problems)) from None
+    if path is not None:
+        config = config.model_copy(
+            update={"database": _resolve_database(config.database, path.parent.resolve())}
+        )
+    return config
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (give --config PATH or set NEWSVAULT_CONFIG)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return parse_config(data, path)
