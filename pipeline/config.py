@@ -256,18 +256,18 @@ def _expand_env(value: Any, where: str) -> Any:
 
 def _loc(loc: tuple[int | str, ...], data: Any) -> str:
     out = ""
-    node = data
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
+    if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
         try:
-            node = node[part]
+            name = data["sources"][loc[1]]["name"]
         except (KeyError, IndexError, TypeError):
-            node = None
-    if isinstance(node, dict) and "name" in node and out.startswith("sources["):
-        out += f" (source {node['name']!r})"
+            name = None
+        if isinstance(name, str):
+            out += f" (source {name!r})"
     return out or "(top level)"
 
 

@@ -1,0 +1,34 @@
+"""What spiders yield: a fetched page, or a failure to fetch one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["ArticleItem", "FailureItem"]
+
+
+@dataclass(slots=True)
+class ArticleItem:
+    """A fetched candidate article page, raw. ``url`` is the final URL after redirects."""
+
+    url: str
+    source: str
+    fetched_at: datetime
+    status: int
+    html: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    request_url: str | None = None
+
+
+@dataclass(slots=True)
+class FailureItem:
+    """A URL that could not be archived. ``kind``: http, timeout, dns, connection, not-html,
+    too-large, feed, sitemap, extraction, ..."""
+
+    url: str
+    source: str
+    kind: str
+    reason: str
+    status: int | None = None

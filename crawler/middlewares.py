@@ -1,0 +1,92 @@
+"""Downloader middlewares.
+
+:class:`SafetyMiddleware` is the crawler's guard: only http and https, only the source's own
+domains (redirects included, as every redirect passes through it again), and no loopback,
+private, link-local, multicast or reserved addresses unless ``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``
+is true, checked on the addresses a name resolves to, so a page cannot turn the crawler against
+the network it runs in.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+
+from pipeline.urls import host_in
+
+__all__ = ["BlockedRequest", "SafetyMiddleware", "is_public_address"]
+
+
+class BlockedRequest(IgnoreRequest):
+    """Raised by :class:`SafetyMiddleware` for a request it refuses; the message says why."""
+
+
+def is_public_address(addr: str) -> bool:
+    ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+class SafetyMiddleware:
+    def __init__(self, *, allow_private: bool, stats: Any = None, crawler: Crawler | None = None):
+        self.allow_private = allow_private
+        self.stats = stats
+        self.crawler = crawler
+        self._verdicts: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SafetyMiddleware:
+        return cls(
+            allow_private=crawler.settings.getbool("NEWSVAULT_ALLOW_PRIVATE_NETWORKS"),
+            stats=crawler.stats,
+            crawler=crawler,
+        )
+
+    def _address_problem(self, host: str) -> str | None:
+        if host in self._verdicts:
+            return self._verdicts[host]
+        verdict: str | None = None
+        try:
+            addrs = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        except (socket.gaierror, UnicodeError):
+            addrs = set()  # unresolvable: let the downloader report the DNS error
+        for addr in sorted(addrs):
+            if not is_public_address(addr):
+                verdict = f"{host} resolves to non-public address {addr}"
+                break
+        self._verdicts[host] = verdict
+        return verdict
+
+    def _refuse(self, request: Request, why: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value("newsvault/blocked")
+        raise BlockedRequest(f"refused {request.url}: {why}")
+
+    def process_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https"):
+            self._refuse(request, f"scheme {parts.scheme!r} is not fetched")
+        host = (parts.hostname or "").lower()
+        spider = self.crawler.spider if self.crawler is not None else None
+        domains = tuple(getattr(spider, "allowed_domains", None) or ())
+        if domains and not host_in(host, domains):
+            self._refuse(request, f"{host} is outside the source's domains")
+        if not self.allow_private:
+            problem = self._address_problem(host)
+            if problem:
+                self._refuse(request, problem + " (set crawl.allow_private_networks to allow)")
+        return None

@@ -1,0 +1,36 @@
+"""Export formats. Archived text is untrusted: it is written as data, never interpreted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+__all__ = ["EXPORT_FIELDS", "write_jsonl"]
+
+EXPORT_FIELDS = (
+    "url",
+    "source",
+    "title",
+    "authors",
+    "published_at",
+    "modified_at",
+    "language",
+    "site_name",
+    "description",
+    "tags",
+    "image_url",
+    "text",
+    "first_fetched_at",
+    "fetched_at",
+)
+
+
+def write_jsonl(articles: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write one JSON object per line; returns the count. Streams: nothing is held in memory."""
+    n = 0
+    for art in articles:
+        out.write(json.dumps({k: art.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False))
+        out.write("\n")
+        n += 1
+    return n

@@ -1,0 +1,99 @@
+"""Engine set-up and schema migrations.
+
+Every SQLite connection gets WAL, ``foreign_keys`` and ``busy_timeout`` through a connect event,
+so two processes (the daemon and a manual crawl, or an export during a crawl) wait for each other
+instead of failing with "database is locked". The schema is created and upgraded by Alembic
+migrations in ``storage/migrations``, applied automatically by :func:`open_engine`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from pipeline.errors import StorageError
+
+__all__ = ["BUSY_TIMEOUT_MS", "migrate", "open_engine"]
+
+BUSY_TIMEOUT_MS = 30_000
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # pysqlite's own transaction handling is turned off so that BEGIN IMMEDIATE below takes the
+    # write lock at the start of each write transaction (no lock upgrades, no deadlocks).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode != "wal":
+        cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest migration (a no-op when it is current)."""
+    from alembic import command
+
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot migrate the archive: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
+
+
+def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False) -> Engine:
+    """Create an engine for ``url`` with newsvault's pragmas, migrating the schema first.
+
+    Example::
+
+        engine = open_engine("sqlite:///newsvault.db")
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"not a database URL: {url!r}") from exc
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    kwargs: dict[str, Any] = {}
+    if is_sqlite:
+        db = parsed.database or ""
+        if db and db != ":memory:":
+            path = Path(db)
+            if readonly:
+                if not path.exists():
+                    raise StorageError(f"no archive at {path}")
+            elif not path.parent.exists():
+                raise StorageError(f"cannot create the archive: folder {path.parent} does not exist")
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+    engine = create_engine(parsed, **kwargs)
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    try:
+        with engine.connect():
+            pass
+        if migrate_schema:
+            migrate(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise StorageError(f"cannot open the archive {parsed.render_as_string(hide_password=True)}: {exc.orig}") from exc
+    return engine
