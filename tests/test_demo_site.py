@@ -56,7 +56,10 @@ def local_path(url: str, *, keep_query: bool = False) -> str | None:
         return None
     path = parts.path or "/"
     if keep_query:
-        path += ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
+        if parts.query:
+            path += "?" + parts.query
+        if parts.fragment:
+            path += "#" + parts.fragment
     return path
 
 
@@ -98,7 +101,9 @@ def expected_text(meta: dict) -> str:
     return (EXPECTED / meta["expected"]).read_text(encoding="utf-8")
 
 
-XML_FILES = sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*") if p.suffix in (".xml", ".rdf"))
+XML_FILES = sorted(
+    p.relative_to(SITE).as_posix() for p in SITE.rglob("*") if p.suffix in (".xml", ".rdf")
+)
 
 
 @pytest.mark.parametrize("rel", XML_FILES)
@@ -129,7 +134,8 @@ def test_sitemap_index() -> None:
     ns = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     assert etree.QName(root).localname == "sitemapindex"
     locs = [local_path(loc) for loc in root.xpath("//sm:sitemap/sm:loc/text()", namespaces=ns)]
-    assert locs == [MANIFEST["entry_points"][k] for k in ("sitemap-posts", "sitemap-news", "sitemap-archive")]
+    kinds = ("sitemap-posts", "sitemap-news", "sitemap-archive")
+    assert locs == [MANIFEST["entry_points"][k] for k in kinds]
     assert not (SITE / "sitemap-archive.xml.gz").exists()  # the server gzips it on the fly
     news = etree.fromstring(served("/sitemap-news.xml").encode("utf-8"))
     nns = {"news": "http://www.google.com/schemas/sitemap-news/0.9"}
@@ -140,7 +146,10 @@ def test_sitemap_index() -> None:
 
 def test_home_links() -> None:
     links = home_links()
-    for path in list(ARTICLES) + MANIFEST["non_articles"] + MANIFEST["disallowed"] + MANIFEST["external"]:
+    wanted = (
+        list(ARTICLES) + MANIFEST["non_articles"] + MANIFEST["disallowed"] + MANIFEST["external"]
+    )
+    for path in wanted:
         assert path in links, path
     for variant, clean in MANIFEST["tracking_variants"].items():
         assert variant in home_links(keep_query=True)
@@ -162,7 +171,8 @@ def test_each_entry_kind_finds_a_different_subset() -> None:
 def test_manifest_shape() -> None:
     assert len(ARTICLES) == 12
     templates = [meta["template"] for meta in ARTICLES.values()]
-    assert {t: templates.count(t) for t in templates} == {"wordpress": 4, "news_portal": 4, "legacy": 4}
+    counts = {t: templates.count(t) for t in templates}
+    assert counts == {"wordpress": 4, "news_portal": 4, "legacy": 4}
     assert any(meta["language"] != "en" for meta in ARTICLES.values())
 
 
