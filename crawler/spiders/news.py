@@ -45,6 +45,7 @@ _NOT_ARTICLE = re.compile(
     re.IGNORECASE,
 )
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){2,}", re.IGNORECASE)
+_SHORT_SLUG = re.compile(r"/[^/]+/[a-z0-9]+(?:[-_][a-z0-9]+)+(?:\.html?|/)?$", re.IGNORECASE)
 _DATE = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
 _ID = re.compile(r"/\d{3,}(?:/|\.html?$|$)")
 _MAX_SITEMAP_DEPTH = 4
@@ -55,7 +56,9 @@ def looks_like_article(url: str) -> bool:
     path = urlsplit(url).path
     if _NOT_ARTICLE.search(url) or path in ("", "/"):
         return False
-    return bool(_DATE.search(path) or _SLUG.search(path) or _ID.search(path))
+    return bool(
+        _DATE.search(path) or _SLUG.search(path) or _ID.search(path) or _SHORT_SLUG.search(path)
+    )
 
 
 def _classify(failure: Failure) -> tuple[str, int | None, str]:
