@@ -185,69 +185,71 @@ class Archive:
 
     def save_article(self, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord) -> Outcome:
         """Store one article and its fetch in one transaction; say what was done."""
+        return self._write(lambda s: self._save_one(s, run_id, rec, fetch))
 
-        def fn(s: Session) -> Outcome:
-            art = s.scalars(select(Article).where(Article.url == rec.url)).one_or_none()
-            if art is None:
-                dup = s.scalars(
-                    select(Article.id).where(
-                        Article.source == rec.source, Article.text_hash == rec.text_hash
-                    )
-                ).first()
-                if dup is not None:
-                    return Outcome.DUPLICATE
-            digest = self._put_body(s, fetch.body)
-            fields = {
-                "title": rec.title,
-                "authors": list(rec.authors),
-                "published_at": rec.published_at,
-                "modified_at": rec.modified_at,
-                "language": rec.language,
-                "site_name": rec.site_name,
-                "description": rec.description,
-                "tags": list(rec.tags),
-                "image_url": rec.image_url,
-                "text": rec.text,
-                "text_hash": rec.text_hash,
-            }
-            if art is None:
-                art = Article(
-                    source=rec.source,
-                    url=rec.url,
-                    first_fetched_at=fetch.fetched_at,
-                    last_fetched_at=fetch.fetched_at,
-                    last_changed_at=fetch.fetched_at,
-                    body_sha256=digest,
-                    **fields,
+    def _save_one(
+        self, s: Session, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord
+    ) -> Outcome:
+        """The body of :meth:`save_article`, inside the caller's transaction."""
+        art = s.scalars(select(Article).where(Article.url == rec.url)).one_or_none()
+        if art is None:
+            dup = s.scalars(
+                select(Article.id).where(
+                    Article.source == rec.source, Article.text_hash == rec.text_hash
                 )
-                s.add(art)
-                outcome = Outcome.NEW
-            elif art.text_hash == rec.text_hash and art.title == rec.title:
-                art.last_fetched_at = fetch.fetched_at
-                art.body_sha256 = digest
-                outcome = Outcome.UNCHANGED
-            else:
-                for k, v in fields.items():
-                    setattr(art, k, v)
-                art.last_fetched_at = fetch.fetched_at
-                art.last_changed_at = fetch.fetched_at
-                art.body_sha256 = digest
-                outcome = Outcome.UPDATED
-            s.flush()
-            s.add(
-                Fetch(
-                    run_id=run_id,
-                    article_id=art.id,
-                    url=fetch.url,
-                    fetched_at=fetch.fetched_at,
-                    status=fetch.status,
-                    headers=dict(fetch.headers),
-                    body_sha256=digest,
-                )
+            ).first()
+            if dup is not None:
+                return Outcome.DUPLICATE
+        digest = self._put_body(s, fetch.body)
+        fields = {
+            "title": rec.title,
+            "authors": list(rec.authors),
+            "published_at": rec.published_at,
+            "modified_at": rec.modified_at,
+            "language": rec.language,
+            "site_name": rec.site_name,
+            "description": rec.description,
+            "tags": list(rec.tags),
+            "image_url": rec.image_url,
+            "text": rec.text,
+            "text_hash": rec.text_hash,
+        }
+        if art is None:
+            art = Article(
+                source=rec.source,
+                url=rec.url,
+                first_fetched_at=fetch.fetched_at,
+                last_fetched_at=fetch.fetched_at,
+                last_changed_at=fetch.fetched_at,
+                body_sha256=digest,
+                **fields,
             )
-            return outcome
-
-        return self._write(fn)
+            s.add(art)
+            outcome = Outcome.NEW
+        elif art.text_hash == rec.text_hash and art.title == rec.title:
+            art.last_fetched_at = fetch.fetched_at
+            art.body_sha256 = digest
+            outcome = Outcome.UNCHANGED
+        else:
+            for k, v in fields.items():
+                setattr(art, k, v)
+            art.last_fetched_at = fetch.fetched_at
+            art.last_changed_at = fetch.fetched_at
+            art.body_sha256 = digest
+            outcome = Outcome.UPDATED
+        s.flush()
+        s.add(
+            Fetch(
+                run_id=run_id,
+                article_id=art.id,
+                url=fetch.url,
+                fetched_at=fetch.fetched_at,
+                status=fetch.status,
+                headers=dict(fetch.headers),
+                body_sha256=digest,
+            )
+        )
+        return outcome
 
     def record_failure(
         self,
