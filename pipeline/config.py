@@ -183,10 +183,21 @@ class Source(_Frozen):
     @field_validator("allowed_domains")
     @classmethod
     def _domains(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        out = []
         for v in values:
-            if not v or "/" in v or ":" in v.strip("[]") and not v.startswith("["):
+            host = v.strip().lower().strip("[]")
+            bad = not host or "/" in host or " " in host
+            if ":" in host:
+                try:
+                    ipaddress.IPv6Address(host)
+                except ValueError:
+                    bad = True
+            if bad:
                 raise ValueError(f"not a domain name: {v!r} (give a host such as example.com)")
-        return tuple(v.lower() for v in values)
+            out.append(host)
+        return tuple(out)
 
     @model_validator(mode="after")
     def _has_entry(self) -> Source:
