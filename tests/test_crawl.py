@@ -221,3 +221,19 @@ def test_demo_command_runs_offline(tmp_path: Path, cli) -> None:  # type: ignore
     assert "No votes yet" not in proc.stdout and "Leave a Reply" not in proc.stdout
 
 
+
+
+def test_pages_that_are_not_articles_are_not_stored(
+    site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    # every same-site link is an article candidate here, so extraction alone must say no
+    config = write_config([{"name": "gazette", "start_urls": [site.url("/")], "article_urls": ["."]}])
+    proc = cli("crawl", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    fetched = {r.split("?")[0] for r in site.requests}
+    for path in manifest["non_articles"]:
+        assert path in fetched, f"{path} was not even fetched; the test proves nothing"
+    urls = set(stored(db_path))
+    for path in manifest["non_articles"]:
+        assert site.url(path) not in urls, f"{path} was stored as an article"
+    assert {site.url(p) for p in manifest["articles"]} <= urls
