@@ -79,7 +79,13 @@ _ARTICLE_OG_TYPES = {"article", "news", "blog", "blogposting", "newsarticle", "v
 _MIN_PARAGRAPH_WORDS = 12
 _MAX_LINK_SHARE = 0.5
 _LOGIN_MAX_WORDS = 150
-_RETRY_WORDS = 60  # an article has at least one real paragraph
+_RETRY_WORDS = 60
+_MAX_NAME_WORDS = 5
+_AUTHOR_XPATH = (
+    '//*[@rel="author"]//text()[normalize-space()] | '
+    '//*[@itemprop="author"]//*[@itemprop="name"]/@content | '
+    '//*[@itemprop="author"]//*[@itemprop="name"]//text()[normalize-space()]'
+)  # an article has at least one real paragraph
 
 
 def _split_list(value: Any) -> tuple[str, ...]:
@@ -137,8 +143,38 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
         include_comments=False,
         include_tables=True,
         favor_precision=precision,
-        with_metadata=True,
+        with_metadata=False,
     )
+
+
+def _metadata(tree: HtmlElement, url: str) -> Any:
+    """trafilatura's metadata steps that pay for themselves: meta tags, JSON-LD, title, date.
+
+    (Its full ``extract_metadata`` also searches the body for bylines, tags and licences, which
+    costs a third of the extraction time; :func:`_byline_authors` does the byline part cheaply.)
+    """
+    from htmldate import find_date  # trafilatura's own date finder
+    from trafilatura.metadata import Document, examine_meta, extract_meta_json, extract_title
+    from trafilatura.settings import set_date_params
+
+    try:
+        meta = extract_meta_json(tree, examine_meta(tree))
+        if not meta.title:
+            meta.title = extract_title(tree)
+        meta.date = find_date(tree, **{**set_date_params(True), "url": url})
+    except Exception:  # trafilatura's metadata helpers are not hardened against odd pages
+        meta = Document()
+    return meta
+
+
+def _byline_authors(tree: HtmlElement) -> tuple[str, ...]:
+    names: list[str] = []
+    for value in tree.xpath(_AUTHOR_XPATH):
+        text = " ".join(str(value).split()).strip(" ,|")
+        text = re.sub(r"^(by|von|par|por|di|door)\s+", "", text, flags=re.IGNORECASE)
+        if text and len(text.split()) <= _MAX_NAME_WORDS and not text.startswith("http"):
+            names.append(text)
+    return tuple(dict.fromkeys(names))
 
 
 def _parse(html: str) -> HtmlElement:
@@ -150,19 +186,28 @@ def _parse(html: str) -> HtmlElement:
     return tree
 
 
-def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
-    from pipeline.decode import decode_html
-
-    if isinstance(html, bytes):
-        html = decode_html(html)
-    html = html.replace("\x00", "")
-    if not html.strip():
-        raise NotAnArticle("empty page")
-    tree = _parse(html)
+def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str, Any]:
+    """The Article's metadata fields, read from the untouched tree."""
+    meta = _metadata(tree, url)
     canonical = _first(tree, '//link[@rel="canonical"]/@href')
-    info = read_structured(tree)
-    article_markup, listing, login = _page_signals(tree, url, info)
-    ctx_links = link_texts(tree)
+    return {
+        "title": (meta.title or info.headline or "").strip() or None,
+        "canonical_url": urljoin(url, canonical) if canonical else None,
+        "authors": _split_list(meta.author) or info.authors or _byline_authors(tree),
+        "published_at": _iso(info.published) or _iso(meta.date),
+        "modified_at": _iso(info.modified)
+        or _iso(_first(tree, '//meta[@property="article:modified_time"]/@content')),
+        "language": info.language or _first(tree, "/html/@lang"),
+        "site_name": meta.sitename or None,
+        "description": meta.description or None,
+        "tags": tuple(dict.fromkeys(_split_list(meta.tags) + _split_list(meta.categories)))
+        or info.keywords,
+        "image_url": meta.image or None,
+    }
+
+
+def _body_text(html: str, tree: HtmlElement, url: str, opts: ExtractOptions) -> str:
+    """trafilatura's text of the pruned tree (precision mode, balanced mode if that is empty)."""
     prune_tree(tree, opts.drop_xpaths, opts.drop_css)
     doc = _trafilatura_doc(tree, url, precision=True)
     if doc is None or words(doc.text or "") < _RETRY_WORDS:
@@ -173,18 +218,31 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         doc = _trafilatura_doc(tree, url, precision=False) or doc
     if doc is None:
         raise NotAnArticle("no article body found")
-    title = (doc.title or info.headline or "").strip() or None
-    authors = _split_list(doc.author) or info.authors
+    return str(doc.text or "")
+
+
+def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
+    from pipeline.decode import decode_html
+
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    html = html.replace("\x00", "")
+    if not html.strip():
+        raise NotAnArticle("empty page")
+    tree = _parse(html)
+    info = read_structured(tree)
+    article_markup, listing, login = _page_signals(tree, url, info)
+    fields = _page_fields(tree, url, info)
     ctx = LineContext(
-        title=title,
-        authors=authors,
-        links=ctx_links,
+        title=fields["title"],
+        authors=fields["authors"],
+        links=link_texts(tree),
         drop_lines=opts.drop_lines,
         structured_body=info.body,
         template=opts.template_lines,
     )
-    raw = [line for line in (doc.text or "").splitlines() if line.strip()]
-    link_words = sum(words(line) for line in raw if is_link_line(line, ctx_links))
+    raw = [line for line in _body_text(html, tree, url, opts).splitlines() if line.strip()]
+    link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
     if link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw)):
         listing = True  # a list of headlines: an index page
     lines = clean_lines(raw, ctx)
@@ -198,22 +256,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         raise NotAnArticle("the page is a listing or search page")
     if login and n_words < _LOGIN_MAX_WORDS and not article_markup:
         raise NotAnArticle("the page is a login form")
-    return Article(
-        url=url,
-        text=text,
-        title=title,
-        canonical_url=urljoin(url, canonical) if canonical else None,
-        authors=authors,
-        published_at=_iso(info.published) or _iso(doc.date),
-        modified_at=_iso(info.modified)
-        or _iso(_first(tree, '//meta[@property="article:modified_time"]/@content')),
-        language=doc.language or info.language or _first(tree, "/html/@lang"),
-        site_name=doc.sitename or None,
-        description=doc.description or None,
-        tags=tuple(dict.fromkeys(_split_list(doc.tags) + _split_list(doc.categories)))
-        or info.keywords,
-        image_url=doc.image or None,
-    )
+    return Article(url=url, text=text, **fields)
 
 
 def extract_article(html: str | bytes, url: str, opts: ExtractOptions | None = None) -> Article:
