@@ -30,6 +30,14 @@ _META_CHARSET = re.compile(
 _ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252",
             "us-ascii": "cp1252", "iso8859-1": "cp1252", "gb2312": "gb18030", "gbk": "gb18030"}
 _SNIFF_BYTES = 4096
+# single-byte guesses that are usually a wrong reading of windows-1252 text: an undeclared
+# Western page is windows-1252 (as browsers assume) unless <html lang> says Central European
+_WESTERN_LOOKALIKES = {"cp1250", "iso8859-2", "cp1252", "iso8859-1", "iso8859-15", "latin-1",
+                       "cp1254", "iso8859-9", "cp1257", "iso8859-13", "mac-roman", "mac-latin2",
+                       "cp850", "cp437", "iso8859-3", "iso8859-4", "iso8859-10", "iso8859-14",
+                       "iso8859-16"}
+_CENTRAL_LANGS = {"pl", "cs", "sk", "hu", "sl", "hr", "ro", "bs", "sr"}
+_HTML_LANG = re.compile(rb"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3})""", re.IGNORECASE)
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -65,9 +73,12 @@ def decode_html(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
-        try:
-            return data.decode(best.encoding, errors="replace")
-        except LookupError:
-            pass
+    guess = codecs.lookup(best.encoding).name if best is not None and best.encoding else None
+    if guess and (guess not in _WESTERN_LOOKALIKES or _central_european(data)):
+        return data.decode(guess, errors="replace")
     return data.decode("cp1252", errors="replace")
+
+
+def _central_european(data: bytes) -> bool:
+    m = _HTML_LANG.search(data[:_SNIFF_BYTES])
+    return m is not None and m.group(1).decode("ascii", "ignore").lower() in _CENTRAL_LANGS

@@ -65,6 +65,7 @@ class Article:
 
 
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\||&)\s*")
+_TAG_SPLIT = re.compile(r"\s*[;,，、|]\s*")
 _NOT_ARTICLE_PATH = re.compile(
     r"/(tag|tags|category|categories|topic|topics|search|login|signin|sign-in|register|"
     r"account|author|authors|archive|page)(/|$|\?)|[?&](s|q|search)=",
@@ -88,13 +89,13 @@ _AUTHOR_XPATH = (
 )  # an article has at least one real paragraph
 
 
-def _split_list(value: Any) -> tuple[str, ...]:
+def _split_list(value: Any, sep: re.Pattern[str] = _AUTHOR_SPLIT) -> tuple[str, ...]:
     if not value:
         return ()
     if isinstance(value, list | tuple):
-        items = [str(v) for v in value]
+        items = [part for v in value for part in sep.split(str(v))]
     else:
-        items = _AUTHOR_SPLIT.split(str(value))
+        items = sep.split(str(value))
     return tuple(dict.fromkeys(i.strip() for i in items if i and i.strip()))
 
 
@@ -194,13 +195,16 @@ def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str,
         "title": (meta.title or info.headline or "").strip() or None,
         "canonical_url": urljoin(url, canonical) if canonical else None,
         "authors": _split_list(meta.author) or info.authors or _byline_authors(tree),
-        "published_at": _iso(info.published) or _iso(meta.date),
+        "published_at": _iso(info.published)
+        or _iso(_first(tree, '//meta[@property="article:published_time"]/@content'))
+        or _iso(meta.date),
         "modified_at": _iso(info.modified)
         or _iso(_first(tree, '//meta[@property="article:modified_time"]/@content')),
         "language": info.language or _first(tree, "/html/@lang"),
         "site_name": meta.sitename or None,
         "description": meta.description or None,
-        "tags": tuple(dict.fromkeys(_split_list(meta.tags) + _split_list(meta.categories)))
+        "tags": tuple(dict.fromkeys(_split_list(meta.tags, _TAG_SPLIT)
+                                    + _split_list(meta.categories, _TAG_SPLIT)))
         or info.keywords,
         "image_url": meta.image or None,
     }
