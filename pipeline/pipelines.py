@@ -194,7 +194,9 @@ class StorePipeline:
         log.error("archive write failed, stopping the run: %s", exc)
         self.stats.set_value("newsvault/fatal", str(exc))
         if self.crawler is not None and self.crawler.engine is not None:
-            self.crawler.engine.close_spider(reason="storage-error")
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage-error"))
 
     def process_item(self, item: Any) -> Any:
         from storage.repository import ArticleRecord, FetchRecord
