@@ -48,6 +48,7 @@ _WIDGET = re.compile(r"(?:^|\s)(?:" + "|".join(_WIDGET_WORDS) + r")(?:$|\s)", re
 _BODY_XPATH = ".//*[@itemprop='articleBody']"
 _NEVER_PRUNE = {"html", "body", "main", "article"}
 _MAX_PRUNE_SHARE = 0.4  # never prune an element holding this share of the page's text
+_KEEP_SHORT_WORDS = 6
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -171,10 +172,11 @@ def _agree_with_structured(lines: list[str], body: str) -> list[str]:
     inside = sum(len(s & ref) for s in per_line)
     if not total or not ref or inside < 0.75 * total or len(ref) < 0.8 * total:
         return lines  # the structured body is a summary or a different text: no evidence
+    # short lines are often subheadings, which JSON-LD bodies tend to leave out: keep them
     return [
         line
         for line, sh in zip(lines, per_line, strict=True)
-        if not sh or len(sh & ref) >= 0.2 * len(sh)
+        if words(line) <= _KEEP_SHORT_WORDS or len(sh & ref) >= 0.2 * len(sh)
     ]
 
 
