@@ -49,6 +49,7 @@ _BODY_XPATH = ".//*[@itemprop='articleBody']"
 _NEVER_PRUNE = {"html", "body", "main", "article"}
 _MAX_PRUNE_SHARE = 0.4  # never prune an element holding this share of the page's text
 _KEEP_SHORT_WORDS = 6
+_TITLE_OVERLAP = 0.7
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -180,6 +181,18 @@ def _agree_with_structured(lines: list[str], body: str) -> list[str]:
     ]
 
 
+def _is_title(line: str, title: str) -> bool:
+    """The page's headline again, perhaps worded a little differently (no sentence ending)."""
+    a, b = norm_line(line), norm_line(title)
+    if a == b:
+        return True
+    if line.rstrip().endswith((".", "!", "?", "\u3002", "\"", "\u201d")) or words(line) > 25:
+        return False
+    ta, tb = set(a.split()), set(b.split())
+    common = len(ta & tb)
+    return len(ta) >= 3 and common >= _TITLE_OVERLAP * max(len(ta), len(tb))
+
+
 def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     """Filter extracted lines; return the article's paragraphs, whitespace-normalised."""
     extra = [re.compile(p) for p in ctx.drop_lines]
@@ -194,8 +207,8 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
             continue
         out.append(line)
     if ctx.title:
-        title = norm_line(ctx.title)
-        out = [ln for i, ln in enumerate(out) if i >= ctx.edge_lines or norm_line(ln) != title]
+        title = ctx.title
+        out = [ln for i, ln in enumerate(out) if i >= ctx.edge_lines or not _is_title(ln, title)]
     n = len(out)
     out = [
         ln
