@@ -30,7 +30,9 @@ __all__ = [
     "is_link_line",
     "link_texts",
     "norm_line",
+    "paragraphs",
     "prune_tree",
+    "unwrap_layout_tables",
     "words",
 ]
 
@@ -49,6 +51,8 @@ _BODY_XPATH = ".//*[@itemprop='articleBody']"
 _NEVER_PRUNE = {"html", "body", "main", "article"}
 _MAX_PRUNE_SHARE = 0.4  # never prune an element holding this share of the page's text
 _KEEP_SHORT_WORDS = 6
+_ITEM = re.compile(r"\s*- ")
+_LAYOUT_PARA_WORDS = 15
 _TITLE_OVERLAP = 0.7
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -97,6 +101,35 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
         el.drop_tree() if isinstance(el, HtmlElement) else parent.remove(el)
         removed += 1
     return removed
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn tables used for page layout into plain blocks; return how many.
+
+    Old templates put the whole page in nested tables; extractors then read the article as one
+    table cell. A table is layout when it holds another table, a heading, or several paragraphs.
+    """
+    count = 0
+    for table in list(tree.iter("table")):
+        paras = sum(1 for p in table.iter("p") if words(p.text_content()) >= _LAYOUT_PARA_WORDS)
+        if table.find(".//table") is None and table.find(".//h1") is None and paras < 2:
+            continue
+        own = [
+            el
+            for el in table.iter("thead", "tbody", "tfoot", "tr", "td", "th")
+            if _owning_table(el) is table
+        ]
+        for el in (table, *own):
+            el.tag = "div"
+        count += 1
+    return count
+
+
+def _owning_table(el: HtmlElement) -> HtmlElement | None:
+    parent = el.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
@@ -222,8 +255,25 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     return out
 
 
+def paragraphs(lines: Iterable[str]) -> list[str]:
+    """Group clean lines into paragraphs: consecutive list items ("- item", as trafilatura
+    writes them) become one paragraph with an item per line and no markers."""
+    out: list[str] = []
+    in_list = False
+    for line in lines:
+        m = _ITEM.match(line)
+        if m and in_list:
+            out[-1] += "\n" + line[m.end() :]
+        elif m:
+            out.append(line[m.end() :])
+        else:
+            out.append(line)
+        in_list = bool(m)
+    return out
+
+
 def clean_text(text: str, *, title: str | None = None, drop_lines: Sequence[str] = ()) -> str:
     """Normalise extracted text: boilerplate lines removed, the title not repeated, paragraphs
     separated by one blank line."""
-    return "\n\n".join(clean_lines(text.splitlines(), LineContext(title=title,
-                                                                  drop_lines=tuple(drop_lines))))
+    ctx = LineContext(title=title, drop_lines=tuple(drop_lines))
+    return "\n\n".join(paragraphs(clean_lines(text.splitlines(), ctx)))
