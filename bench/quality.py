@@ -111,30 +111,36 @@ def run_benchmark(dataset: Path, per_page: Path | None, out_dir: Path | None) ->
     pages = {i: (dataset / "html" / f"{i}.html").read_text(encoding="utf-8") for i in truth}
     print(f"dataset: {dataset} ({len(pages)} pages)")
     results: dict[str, tuple[dict[str, float], list[Row], float, int]] = {}
-    for name, fn in tools().items():
-        for i in list(pages)[:3]:  # warm up imports and caches outside the timing
+    named = tools()
+    preds: dict[str, dict[str, str]] = {name: {} for name in named}
+    spent = dict.fromkeys(named, 0.0)
+    for i in list(pages)[:3]:  # warm up imports and caches outside the timing
+        for fn in named.values():
             fn(pages[i], urls[i])
-        preds: dict[str, str] = {}
-        start = time.perf_counter()
-        for i, html in pages.items():
-            preds[i] = fn(html, urls[i])
-        per = (time.perf_counter() - start) / len(pages)
-        metrics, rows = score.evaluate(truth, preds, n_bootstrap=200)
-        leaking = sum(1 for i in truth if leaks(preds[i], truth[i]))
-        results[name] = (metrics, rows, per, leaking)
+    # tools take turns on each page, timed in CPU seconds of this process, so that load from
+    # other programs on the machine weighs on all of them alike
+    for i, html in pages.items():
+        for name, fn in named.items():
+            start = time.process_time()
+            preds[name][i] = fn(html, urls[i])
+            spent[name] += time.process_time() - start
+    for name in named:
+        metrics, rows = score.evaluate(truth, preds[name], n_bootstrap=200)
+        leaking = sum(1 for i in truth if leaks(preds[name][i], truth[i]))
+        results[name] = (metrics, rows, spent[name] / len(pages), leaking)
         if out_dir:
             d = out_dir / name.replace(" ", "-")
             d.mkdir(parents=True, exist_ok=True)
-            for i, text in preds.items():
+            for i, text in preds[name].items():
                 (d / f"{i}.txt").write_text(text, encoding="utf-8")
     base = results["trafilatura"][2]
     print()
     print(f"{'tool':<24}{'precision':>11}{'recall':>9}{'F1':>8}{'±F1':>7}{'empty':>7}"
-          f"{'leaks':>7}{'s/page':>9}{'× plain':>9}")
+          f"{'leaks':>7}{'cpu s/page':>11}{'× plain':>9}")
     for name, (m, _rows, per, leaking) in results.items():
         print(f"{name:<24}{m['precision']:>11.4f}{m['recall']:>9.4f}{m['f1']:>8.4f}"
               f"{m.get('f1_std', 0):>7.3f}{m['empty_predictions']:>7}{leaking:>7}"
-              f"{per:>9.4f}{per / base:>9.2f}")
+              f"{per:>11.4f}{per / base:>9.2f}")
     print("leaks = pages whose text has a known boilerplate phrase that their truth lacks "
           f"({len(LEAK_PHRASES)} phrases in bench/quality.py)")
     if per_page:

@@ -48,7 +48,10 @@ _WIDGET_WORDS = (
 )
 _WIDGET = re.compile(r"(?:^|\s)(?:" + "|".join(_WIDGET_WORDS) + r")(?:$|\s)", re.IGNORECASE)
 _BODY_XPATH = ".//*[@itemprop='articleBody']"
-_NEVER_PRUNE = {"html", "body", "main", "article"}
+_CANDIDATES = "|".join(
+    f"//{tag}[@class or @id]"
+    for tag in ("div", "section", "aside", "form", "ul", "ol", "nav", "footer", "span")
+)
 _MAX_PRUNE_SHARE = 0.4  # never prune an element holding this share of the page's text
 _KEEP_SHORT_WORDS = 6
 _ITEM = re.compile(r"\s*- ")
@@ -80,8 +83,8 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
     body = tree.find(".//body")
     page_len = len(body.text_content()) if body is not None else len(tree.text_content())
     doomed: list[etree._Element] = []
-    for el in tree.iter("div", "section", "aside", "form", "ul", "ol", "nav", "footer", "span"):
-        if el.tag in _NEVER_PRUNE or not _WIDGET.search(_attr_words(el)):
+    for el in tree.xpath(_CANDIDATES):
+        if not _WIDGET.search(_attr_words(el)):
             continue
         if el.get("itemprop") == "articleBody" or el.find(_BODY_XPATH) is not None:
             continue

@@ -282,7 +282,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     info = read_structured(tree)
     article_markup, listing, login = _page_signals(tree, url, info)
     fields = _page_fields(tree, url, info)
-    teasers = _teaser_count(tree)
+    teasers = 0 if article_markup else _teaser_count(tree)
     ctx = LineContext(
         title=fields["title"],
         authors=fields["authors"],
@@ -292,13 +292,14 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         template=opts.template_lines,
     )
     raw = [line for line in _body_text(html, tree, url, opts).splitlines() if line.strip()]
-    link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
-    if link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw)):
-        listing = True  # a list of headlines: an index page
+    if not article_markup and not listing:
+        link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
+        # mostly headlines: an index page
+        listing = link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw))
     lines = clean_lines(raw, ctx)
     paras = paragraphs(lines)
     text = "\n\n".join(paras)
-    if teasers >= max(_MIN_TEASERS, len(paras)):
+    if teasers and teasers >= max(_MIN_TEASERS, len(paras)):
         listing = True  # at least as many linked headlines as paragraphs: a section front
     n_words = words(text)
     if n_words < opts.min_words:
