@@ -41,7 +41,7 @@ BOILERPLATE_WHOLE: tuple[str, ...] = (
     r"(previous|next)( post| article| story)?", r"back to top", r"rate this( article)?",
     r"this (article|story) (is|was) (closed|locked) for comments",
     r"(most )?(read|popular|viewed|shared)( stories| articles)? (in|on) .{1,40}",
-    r"(order )?reprints", r"print( this)? (article|story|page)",
+    r"more", r"(order )?reprints", r"print( this)? (article|story|page)",
     r"(e-?mail|send) (this )?(article|story)",
     r"this (article|story) has been sent to.*",
     # de
@@ -90,7 +90,9 @@ BOILERPLATE_PREFIXES: tuple[str, ...] = (
     r"email (the )?(author|writer|reporter)\b", r"contact (the )?(author|writer|reporter)\b",
     r"(this|the) (article|story) (originally|first) appeared\b", r"advertisement\b",
     r"(posted|filed|published) (in|under)\s*:", r"tags?\s*:", r"topics?\s*:",
-    r"related (post|posts|reading|link|links)\s*:", r"also on [\w-]+(\.[\w-]+)+\b",
+    r"related (post|posts|reading|link|links)\s*:", r"more [\w .'’-]{1,40}:\s*(https?://|www\.)",
+    r"(note: )?(we are |we're )?(temporarily )?moderating (all )?comments",
+    r"also on [\w-]+(\.[\w-]+)+\b",
     r"if you (enjoyed|liked|value|appreciate)d? (this|our) (article|story|post|journalism|work)",
     r"follow [\w@.'’ -]{1,40}(full|complete|live|latest) coverage\b",
     r"(copyright|©)\s.{0,60}\b(19|20)\d\d\b",
@@ -148,6 +150,9 @@ _MAX_PREFIX_WORDS = 40
 _MAX_CONTACT_WORDS = 30
 _MIN_KEYWORDS = 6
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_SOCIAL_URL = re.compile(
+    r"(https?://)?(www\.)?(twitter|x|facebook|instagram|linkedin|tiktok|youtube)\.com/\S+"
+)
 _HANDLE = re.compile(r"(^|\s)@\w{2,}|twitter\.com/|facebook\.com/|instagram\.com/")
 _CONTACT_START = re.compile(
     r"(e-?mail|write to|contact|reach|follow|have a tip|got a tip|send|schreiben sie|"
@@ -202,7 +207,7 @@ def _trim(line: str) -> str:
 
 def _is_contact_line(core: str, n_words: int) -> bool:
     """"Email the author at x@y", "Follow her on Twitter @x", or a bare e-mail address."""
-    if _EMAIL.fullmatch(core):
+    if _EMAIL.fullmatch(core) or _SOCIAL_URL.fullmatch(core):
         return True
     return n_words <= _MAX_CONTACT_WORDS and bool(_CONTACT_START.match(core)) and bool(
         _EMAIL.search(core) or _HANDLE.search(core)

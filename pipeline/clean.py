@@ -54,6 +54,8 @@ _CANDIDATES = "|".join(
 )
 _MAX_PRUNE_SHARE = 0.4  # never prune an element holding this share of the page's text
 _KEEP_SHORT_WORDS = 6
+# widget text glued to the end of a real sentence ("... a quote worth sharing.Click To Tweet")
+_INLINE_JUNK = re.compile(r"\s*(click to tweet|tweet this)\s*$", re.IGNORECASE)
 _ITEM = re.compile(r"\s*- ")
 _LAYOUT_PARA_WORDS = 15
 _TITLE_OVERLAP = 0.7
@@ -234,7 +236,7 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     extra = [re.compile(p) for p in ctx.drop_lines]
     out: list[str] = []
     for raw in lines:
-        line = " ".join(raw.split())
+        line = _INLINE_JUNK.sub("", " ".join(raw.split())).strip()
         if not line or not _WORD.search(line):
             continue
         if any(p.search(line) for p in extra) or (ctx.template and norm_line(line) in ctx.template):
