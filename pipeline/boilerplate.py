@@ -40,6 +40,10 @@ BOILERPLATE_WHOLE: tuple[str, ...] = (
     r"sign up", r"subscribe( now| today)?", r"skip (to|ad)", r"(photo|image|video) gallery",
     r"(previous|next)( post| article| story)?", r"back to top", r"rate this( article)?",
     r"this (article|story) (is|was) (closed|locked) for comments",
+    r"(most )?(read|popular|viewed|shared)( stories| articles)? (in|on) .{1,40}",
+    r"more", r"(order )?reprints", r"print( this)? (article|story|page)",
+    r"(e-?mail|send) (this )?(article|story)",
+    r"this (article|story) has been sent to.*",
     # de
     r"weiterlesen", r"mehr (zum thema|lesen|dazu)", r"teilen", r"(artikel )?drucken",
     r"anzeige", r"werbung", r"kommentare?", r"kommentar schreiben", r"(\d+|keine) kommentare",
@@ -86,6 +90,16 @@ BOILERPLATE_PREFIXES: tuple[str, ...] = (
     r"email (the )?(author|writer|reporter)\b", r"contact (the )?(author|writer|reporter)\b",
     r"(this|the) (article|story) (originally|first) appeared\b", r"advertisement\b",
     r"(posted|filed|published) (in|under)\s*:", r"tags?\s*:", r"topics?\s*:",
+    r"related (post|posts|reading|link|links)\s*:", r"more [\w .'’-]{1,40}:\s*(https?://|www\.)",
+    r"(note: )?(we are |we're )?(temporarily )?moderating (all )?comments",
+    r"also on [\w-]+(\.[\w-]+)+\b",
+    r"if you (enjoyed|liked|value|appreciate)d? (this|our) (article|story|post|journalism|work)",
+    r"follow [\w@.'’ -]{1,40}(full|complete|live|latest) coverage\b",
+    r"(copyright|©)\s.{0,60}\b(19|20)\d\d\b",
+    r"\d+\s*(min|mins|minutes?|minuten|minutos|minuti)\.? "
+    r"(read|de lectura|di lettura|de leitura)\b",
+    r"(reading time|lesezeit|lesedauer|temps de lecture|tiempo de lectura|tempo di lettura|"
+    r"tempo de leitura)\s*:?",
     r"previous (post|article)\s*:", r"next (post|article)\s*:", r"view (all|more|comments)\b",
     r"join the (conversation|discussion)\b", r"comments? (are|is) (closed|moderated)",
     # de
@@ -120,7 +134,7 @@ BOILERPLATE_PREFIXES: tuple[str, ...] = (
     r"campos obrigatórios são marcados", r"este site (utiliza|usa) cookies",
     r"todos os direitos reservados", r"compartilhe\b", r"compartilhar (no|em)\b",
     # zh
-    r"(相关阅读|延伸阅读|推荐阅读|相关新闻|相关文章)",
+    r"(相关阅读|延伸阅读|推荐阅读|相关新闻|相关文章)", r"阅读(时间|时长)",
     r"(责任编辑|责编|编辑|来源|作者|记者|原标题|图片来源)\s*[:：]",
     r"(本文|文章)来源", r"版权(所有|声明)", r"免责声明", r"(扫描|扫码|扫一扫)",
     r"关注(我们|微信|公众号)",
@@ -133,6 +147,28 @@ _WHOLE = re.compile(
 _PREFIX = re.compile(r"(?:" + "|".join(BOILERPLATE_PREFIXES) + r")", re.IGNORECASE)
 _TRIM = " \t\u00a0.:!?…|»«>-–—•·*()[]{}\"'“”‘’：。！？、"
 _MAX_PREFIX_WORDS = 40
+_MAX_CONTACT_WORDS = 30
+_MIN_KEYWORDS = 6
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_SOCIAL_URL = re.compile(
+    r"(https?://)?(www\.)?(twitter|x|facebook|instagram|linkedin|tiktok|youtube)\.com/\S+"
+)
+_HANDLE = re.compile(r"(^|\s)@\w{2,}|twitter\.com/|facebook\.com/|instagram\.com/")
+_CONTACT_START = re.compile(
+    r"(e-?mail|write to|contact|reach|follow|have a tip|got a tip|send|schreiben sie|"
+    r"écrivez|escriba|scrivi)\b", re.IGNORECASE
+)
+_NEWSLETTER = re.compile(r"newsletter|inbox|boletín|infolettre|lettre d'information|邮件订阅|"
+                         r"e-?mail alerts?", re.IGNORECASE)
+_SIGNUP = re.compile(
+    r"sign(ing)? up|subscrib|register|delivered|abonnier|anmelden|abonnez|inscri|suscr|iscriv|"
+    r"assin|inscreva|订阅", re.IGNORECASE
+)
+# "... contributed to this report." and "(Reporting by ...)" credit lines
+_CREDIT_END = re.compile(
+    r"(contributed (reporting )?to this (report|story|article)|ha(s|ve) contributed to this "
+    r"(report|story))\W*$", re.IGNORECASE
+)
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -159,6 +195,7 @@ _DATE_FILLER = (
 _DATE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|{_DATE_FILLER})", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}|\d{4}年\d{1,2}月")
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_BY_TAIL = re.compile(r"\s+(?:by|von|par|por|di)\s+([^\d]+)$", re.IGNORECASE)
 _BYLINE = re.compile(
     r"(by|von|par|por|di|da|door|av|от|作者[:：]?|文[/／]|记者)\s+\S.{0,80}", re.IGNORECASE
 )
@@ -168,6 +205,32 @@ def _trim(line: str) -> str:
     return line.strip(_TRIM).strip()
 
 
+def _is_contact_line(core: str, n_words: int) -> bool:
+    """"Email the author at x@y", "Follow her on Twitter @x", or a bare e-mail address."""
+    if _EMAIL.fullmatch(core) or _SOCIAL_URL.fullmatch(core):
+        return True
+    return n_words <= _MAX_CONTACT_WORDS and bool(_CONTACT_START.match(core)) and bool(
+        _EMAIL.search(core) or _HANDLE.search(core)
+    )
+
+
+def _is_signup_line(core: str, n_words: int) -> bool:
+    """A short call to subscribe to a newsletter, in any of the supported languages."""
+    return n_words <= _MAX_PREFIX_WORDS and bool(_NEWSLETTER.search(core)) and bool(
+        _SIGNUP.search(core)
+    )
+
+
+def _is_keyword_list(core: str) -> bool:
+    """A comma-separated run of short lower-case keywords ("tag a, tag b, tag c, ...")."""
+    items = [i.strip() for i in re.split(r"[,;，、]", core)]
+    if len(items) < _MIN_KEYWORDS or core.endswith("."):
+        return False
+    return all(0 < len(i.split()) <= 4 for i in items) and (
+        sum(1 for i in items if i[:1].islower()) >= 0.8 * len(items)
+    )
+
+
 def is_boilerplate_line(line: str) -> bool:
     """True if the whole line is template text: a widget label, share prompt, teaser or notice."""
     core = _trim(" ".join(line.split()))
@@ -175,13 +238,22 @@ def is_boilerplate_line(line: str) -> bool:
         return True
     if _WHOLE.fullmatch(core):
         return True
-    if len(core.split()) <= _MAX_PREFIX_WORDS and _PREFIX.match(core):
+    n_words = len(core.split())
+    if n_words <= _MAX_PREFIX_WORDS and (_PREFIX.match(core) or _CREDIT_END.search(core)):
         return True
-    return False
+    return (
+        _is_contact_line(core, n_words)
+        or _is_signup_line(core, n_words)
+        or _is_keyword_list(core)
+    )
 
 
 def is_dateline(line: str) -> bool:
-    """True for a line that only gives a date or time ("Updated 18 Nov 2019, 14:05 GMT")."""
+    """True for a line that only gives a date or time ("Updated 18 Nov 2019, 14:05 GMT"),
+    possibly followed by a short byline ("... by Jane Doe")."""
+    m = _BY_TAIL.search(line)
+    if m and len(m.group(1).split()) <= 4:
+        line = line[: m.start()]
     tokens = _TOKEN.findall(line)
     if not tokens or len(tokens) > 14:
         return False

@@ -30,7 +30,9 @@ __all__ = [
     "is_link_line",
     "link_texts",
     "norm_line",
+    "paragraphs",
     "prune_tree",
+    "unwrap_layout_tables",
     "words",
 ]
 
@@ -46,8 +48,17 @@ _WIDGET_WORDS = (
 )
 _WIDGET = re.compile(r"(?:^|\s)(?:" + "|".join(_WIDGET_WORDS) + r")(?:$|\s)", re.IGNORECASE)
 _BODY_XPATH = ".//*[@itemprop='articleBody']"
-_NEVER_PRUNE = {"html", "body", "main", "article"}
+_CANDIDATES = "|".join(
+    f"//{tag}[@class or @id]"
+    for tag in ("div", "section", "aside", "form", "ul", "ol", "nav", "footer", "span")
+)
 _MAX_PRUNE_SHARE = 0.4  # never prune an element holding this share of the page's text
+_KEEP_SHORT_WORDS = 6
+# widget text glued to the end of a real sentence ("... a quote worth sharing.Click To Tweet")
+_INLINE_JUNK = re.compile(r"\s*(click to tweet|tweet this)\s*$", re.IGNORECASE)
+_ITEM = re.compile(r"\s*- ")
+_LAYOUT_PARA_WORDS = 15
+_TITLE_OVERLAP = 0.7
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -74,8 +85,8 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
     body = tree.find(".//body")
     page_len = len(body.text_content()) if body is not None else len(tree.text_content())
     doomed: list[etree._Element] = []
-    for el in tree.iter("div", "section", "aside", "form", "ul", "ol", "nav", "footer", "span"):
-        if el.tag in _NEVER_PRUNE or not _WIDGET.search(_attr_words(el)):
+    for el in tree.xpath(_CANDIDATES):
+        if not _WIDGET.search(_attr_words(el)):
             continue
         if el.get("itemprop") == "articleBody" or el.find(_BODY_XPATH) is not None:
             continue
@@ -95,6 +106,35 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
         el.drop_tree() if isinstance(el, HtmlElement) else parent.remove(el)
         removed += 1
     return removed
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn tables used for page layout into plain blocks; return how many.
+
+    Old templates put the whole page in nested tables; extractors then read the article as one
+    table cell. A table is layout when it holds another table, a heading, or several paragraphs.
+    """
+    count = 0
+    for table in list(tree.iter("table")):
+        paras = sum(1 for p in table.iter("p") if words(p.text_content()) >= _LAYOUT_PARA_WORDS)
+        if table.find(".//table") is None and table.find(".//h1") is None and paras < 2:
+            continue
+        own = [
+            el
+            for el in table.iter("thead", "tbody", "tfoot", "tr", "td", "th")
+            if _owning_table(el) is table
+        ]
+        for el in (table, *own):
+            el.tag = "div"
+        count += 1
+    return count
+
+
+def _owning_table(el: HtmlElement) -> HtmlElement | None:
+    parent = el.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
@@ -171,11 +211,24 @@ def _agree_with_structured(lines: list[str], body: str) -> list[str]:
     inside = sum(len(s & ref) for s in per_line)
     if not total or not ref or inside < 0.75 * total or len(ref) < 0.8 * total:
         return lines  # the structured body is a summary or a different text: no evidence
+    # short lines are often subheadings, which JSON-LD bodies tend to leave out: keep them
     return [
         line
         for line, sh in zip(lines, per_line, strict=True)
-        if not sh or len(sh & ref) >= 0.2 * len(sh)
+        if words(line) <= _KEEP_SHORT_WORDS or len(sh & ref) >= 0.2 * len(sh)
     ]
+
+
+def _is_title(line: str, title: str) -> bool:
+    """The page's headline again, perhaps worded a little differently (no sentence ending)."""
+    a, b = norm_line(line), norm_line(title)
+    if a == b:
+        return True
+    if line.rstrip().endswith((".", "!", "?", "\u3002", "\"", "\u201d")) or words(line) > 25:
+        return False
+    ta, tb = set(a.split()), set(b.split())
+    common = len(ta & tb)
+    return len(ta) >= 3 and common >= _TITLE_OVERLAP * max(len(ta), len(tb))
 
 
 def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
@@ -183,7 +236,7 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     extra = [re.compile(p) for p in ctx.drop_lines]
     out: list[str] = []
     for raw in lines:
-        line = " ".join(raw.split())
+        line = _INLINE_JUNK.sub("", " ".join(raw.split())).strip()
         if not line or not _WORD.search(line):
             continue
         if any(p.search(line) for p in extra) or (ctx.template and norm_line(line) in ctx.template):
@@ -192,8 +245,8 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
             continue
         out.append(line)
     if ctx.title:
-        title = norm_line(ctx.title)
-        out = [ln for i, ln in enumerate(out) if i >= ctx.edge_lines or norm_line(ln) != title]
+        title = ctx.title
+        out = [ln for i, ln in enumerate(out) if i >= ctx.edge_lines or not _is_title(ln, title)]
     n = len(out)
     out = [
         ln
@@ -207,8 +260,25 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     return out
 
 
+def paragraphs(lines: Iterable[str]) -> list[str]:
+    """Group clean lines into paragraphs: consecutive list items ("- item", as trafilatura
+    writes them) become one paragraph with an item per line and no markers."""
+    out: list[str] = []
+    in_list = False
+    for line in lines:
+        m = _ITEM.match(line)
+        if m and in_list:
+            out[-1] += "\n" + line[m.end() :]
+        elif m:
+            out.append(line[m.end() :])
+        else:
+            out.append(line)
+        in_list = bool(m)
+    return out
+
+
 def clean_text(text: str, *, title: str | None = None, drop_lines: Sequence[str] = ()) -> str:
     """Normalise extracted text: boilerplate lines removed, the title not repeated, paragraphs
     separated by one blank line."""
-    return "\n\n".join(clean_lines(text.splitlines(), LineContext(title=title,
-                                                                  drop_lines=tuple(drop_lines))))
+    ctx = LineContext(title=title, drop_lines=tuple(drop_lines))
+    return "\n\n".join(paragraphs(clean_lines(text.splitlines(), ctx)))

@@ -18,7 +18,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from pipeline.clean import LineContext, clean_lines, is_link_line, link_texts, prune_tree, words
+from pipeline.clean import (
+    LineContext,
+    clean_lines,
+    is_link_line,
+    link_texts,
+    paragraphs,
+    prune_tree,
+    unwrap_layout_tables,
+    words,
+)
 from pipeline.errors import ExtractionError, NotAnArticle
 from pipeline.structured import StructuredInfo, read_structured
 
@@ -48,7 +57,11 @@ class ExtractOptions:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """One extracted article. Dates are ISO 8601 strings (a date or a date-time), or None."""
+    """One extracted article. Dates are ISO 8601 strings (a date or a date-time), or None.
+
+    ``text``: paragraphs separated by one blank line, the title not repeated; a list is one
+    paragraph with one item per line (no markers).
+    """
 
     url: str
     text: str
@@ -82,6 +95,10 @@ _MAX_LINK_SHARE = 0.5
 _LOGIN_MAX_WORDS = 150
 _RETRY_WORDS = 60
 _MAX_NAME_WORDS = 5
+_TITLE_SEP = re.compile(r"\s+(?:\||::|-|–|—|·|»|/)\s+|\s*_\s*")
+_MAX_HEADING_CHARS = 300
+_LINKED_HEADINGS = "//h2[.//a] | //h3[.//a] | //h4[.//a] | //a[.//h2 or .//h3 or .//h4]"
+_MIN_TEASERS = 4
 _AUTHOR_XPATH = (
     '//*[@rel="author"]//text()[normalize-space()] | '
     '//*[@itemprop="author"]//*[@itemprop="name"]/@content | '
@@ -133,6 +150,11 @@ def _page_signals(tree: HtmlElement, url: str, info: StructuredInfo) -> tuple[bo
     path = urlsplit(url).path
     listing = bool(_NOT_ARTICLE_PATH.search(url)) or path in ("", "/")
     return article_markup, listing, login
+
+
+def _teaser_count(tree: HtmlElement) -> int:
+    """How many headings are links: a listing page is a column of linked headlines."""
+    return len(tree.xpath(_LINKED_HEADINGS))
 
 
 def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
@@ -187,12 +209,30 @@ def _parse(html: str) -> HtmlElement:
     return tree
 
 
+def _clean_title(title: str | None, tree: HtmlElement) -> str | None:
+    """Cut a site name off a ``<title>``-style headline when one part is the page's heading."""
+    if not title:
+        return None
+    parts = [p.strip() for p in _TITLE_SEP.split(title) if p.strip()]
+    if len(parts) < 2:
+        return title
+    headings = {
+        " ".join(el.text_content().split()).casefold()
+        for el in tree.xpath("//h1 | //h2 | //b | //strong")
+        if len(el.text_content()) < _MAX_HEADING_CHARS
+    }
+    for part in parts:
+        if part.casefold() in headings:
+            return part
+    return title
+
+
 def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str, Any]:
     """The Article's metadata fields, read from the untouched tree."""
     meta = _metadata(tree, url)
     canonical = _first(tree, '//link[@rel="canonical"]/@href')
     return {
-        "title": (meta.title or info.headline or "").strip() or None,
+        "title": _clean_title((meta.title or info.headline or "").strip(), tree),
         "canonical_url": urljoin(url, canonical) if canonical else None,
         "authors": _split_list(meta.author) or info.authors or _byline_authors(tree),
         "published_at": _iso(info.published)
@@ -210,15 +250,20 @@ def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str,
     }
 
 
+def _prepare(tree: HtmlElement, opts: ExtractOptions) -> None:
+    prune_tree(tree, opts.drop_xpaths, opts.drop_css)
+    unwrap_layout_tables(tree)
+
+
 def _body_text(html: str, tree: HtmlElement, url: str, opts: ExtractOptions) -> str:
     """trafilatura's text of the pruned tree (precision mode, balanced mode if that is empty)."""
-    prune_tree(tree, opts.drop_xpaths, opts.drop_css)
+    _prepare(tree, opts)
     doc = _trafilatura_doc(tree, url, precision=True)
     if doc is None or words(doc.text or "") < _RETRY_WORDS:
         # precision mode sometimes keeps only a notice: try once in its balanced mode
         # (trafilatura changes the tree it is given, so parse again)
         tree = _parse(html)
-        prune_tree(tree, opts.drop_xpaths, opts.drop_css)
+        _prepare(tree, opts)
         doc = _trafilatura_doc(tree, url, precision=False) or doc
     if doc is None:
         raise NotAnArticle("no article body found")
@@ -237,6 +282,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     info = read_structured(tree)
     article_markup, listing, login = _page_signals(tree, url, info)
     fields = _page_fields(tree, url, info)
+    teasers = 0 if article_markup else _teaser_count(tree)
     ctx = LineContext(
         title=fields["title"],
         authors=fields["authors"],
@@ -246,11 +292,15 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         template=opts.template_lines,
     )
     raw = [line for line in _body_text(html, tree, url, opts).splitlines() if line.strip()]
-    link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
-    if link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw)):
-        listing = True  # a list of headlines: an index page
+    if not article_markup and not listing:
+        link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
+        # mostly headlines: an index page
+        listing = link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw))
     lines = clean_lines(raw, ctx)
-    text = "\n\n".join(lines)
+    paras = paragraphs(lines)
+    text = "\n\n".join(paras)
+    if teasers and teasers >= max(_MIN_TEASERS, len(paras)):
+        listing = True  # at least as many linked headlines as paragraphs: a section front
     n_words = words(text)
     if n_words < opts.min_words:
         raise NotAnArticle(f"too little text ({n_words} words)")

@@ -91,7 +91,7 @@ def _keywords(value: Any) -> tuple[str, ...]:
 
 
 def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
         raw = (script.text or "").strip()
         if not raw:
             continue
@@ -118,7 +118,7 @@ def _body_text(value: Any) -> str | None:
 
 
 def _microdata_body(tree: HtmlElement) -> str | None:
-    for el in tree.iterfind('.//*[@itemprop="articleBody"]'):
+    for el in tree.xpath('//*[@itemprop="articleBody"]'):
         lines = [" ".join(t.split()) for t in el.itertext()]
         text = "\n".join(line for line in lines if line)
         if len(text) >= _MIN_BODY_CHARS:
