@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pipeline.sitesrv import LocalSite
 from storage.repository import Archive
@@ -128,6 +129,10 @@ def test_second_crawl_stores_nothing_twice(
     site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([_full_source(site)])
+    # every article is due a re-check on the second run, so each is asked for again
+    data = yaml.safe_load(config.read_text())
+    data["incremental"] = {"recheck": [{"younger_than": "36500d", "every": 0}]}
+    config.write_text(yaml.safe_dump(data))
     assert cli("crawl", "--config", str(config)).returncode == 0
     first = stored(db_path)
     assert len(first) == len(manifest["articles"])
