@@ -102,7 +102,10 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
         path = Path(parsed.database).resolve()
         parsed = parsed.set(database=f"file:{path}?mode=ro", query={"uri": "true"})
     elif readonly and parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+        given = parsed.query.get("options", "")
+        given = given if isinstance(given, str) else " ".join(given)
+        options = f"{given} -c default_transaction_read_only=on".strip()
+        parsed = parsed.update_query_dict({"options": options})
     engine = create_engine(parsed, **kwargs)
     if is_sqlite and readonly:
         event.listen(engine, "connect", _sqlite_readonly_pragmas)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import urllib.request
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,7 @@ def test_warc_export_passes_warcio_check_and_replays_the_archived_pages(
         assert body == raw, url
         assert http.get_statuscode() == str(status)
         assert http.get_header("Content-Type", "").startswith("text/html")
-        when = datetime.fromisoformat(fetched_at).replace(tzinfo=timezone.utc)
+        when = datetime.fromisoformat(fetched_at).replace(tzinfo=UTC)
         assert datetime.fromisoformat(date.replace("Z", "+00:00")) == when
     # and what was archived is what the site serves: the same pages come back out
     for url, (_, _, body) in responses.items():
