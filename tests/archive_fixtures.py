@@ -24,7 +24,15 @@ from pipeline.demo import DEMO_SITE
 from pipeline.sitesrv import LocalSite
 from tests.conftest import ROOT
 
-__all__ = ["Crawled", "HOSTILE_PATH", "HOSTILE_QUOTE", "archive_copy", "crawled", "run_cli"]
+__all__ = [
+    "Crawled",
+    "HOSTILE_PATH",
+    "HOSTILE_QUOTE",
+    "add_revisions",
+    "archive_copy",
+    "crawled",
+    "run_cli",
+]
 
 HOSTILE_PATH = "/2026/11/harbour-dredging/"
 HOSTILE_QUOTE = '<script>window.__pwned = 1; document.title = "pwned"</script>'
@@ -106,3 +114,30 @@ def archive_copy(crawled: Crawled, tmp_path: Path) -> Crawled:
             shutil.copy(src, f"{db}{suffix}")
     config = write_config(tmp_path / "config.yaml", f"sqlite:///{db}", crawled.site)
     return Crawled(crawled.site, config, db)
+
+
+def add_revisions(db: Path, url: str) -> int:
+    """Give the article at ``url`` two earlier revisions, in a ``revisions`` table shaped as the
+    incremental crawl's (article_id, number, fetched_at, title, text, body_sha256); returns its id.
+    """
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        art_id, sha, text = con.execute(
+            "SELECT id, body_sha256, text FROM articles WHERE url = ?", (url,)
+        ).fetchone()
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS revisions (id INTEGER PRIMARY KEY, article_id INTEGER,"
+            " number INTEGER, fetched_at DATETIME, title TEXT, text TEXT, body_sha256 TEXT)"
+        )
+        first = text.replace("second week of January", "spring").replace("£3.2 million", "£2.9m")
+        rows = [
+            (art_id, 1, "2026-11-20 08:00:00", "Harbour dredging delayed again", first, sha),
+            (art_id, 2, "2026-11-21 08:00:00", "Harbour dredging to begin in January", text, sha),
+        ]
+        con.executemany(
+            "INSERT INTO revisions (article_id, number, fetched_at, title, text, body_sha256)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return int(art_id)

@@ -13,7 +13,7 @@ import re
 
 __all__ = ["inline_diff"]
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+_TOKENS = re.compile(r"\s+|\w+|[^\w\s]+")
 
 
 def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
