@@ -13,7 +13,8 @@ import re
 
 __all__ = ["inline_diff"]
 
-_TOKENS = re.compile(r"\s+|\w+|[^\w\s]+")
+# words (with inner . , ' - as in 3.2, 48,000, don't, co-op), runs of space, single punctuation
+_TOKENS = re.compile(r"\w+(?:[.,'’-]\w+)*|\s+|[^\w\s]")
 
 
 def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
