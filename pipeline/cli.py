@@ -165,31 +165,19 @@ def demo(db_path: Path) -> None:
     sys.exit(run_demo(db_path, _print_summary))
 
 
-@main.command()
-@config_option
-@source_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="file (default: stdout)")
-def export(config: Config, source_names: tuple[str, ...], fmt: str, output: Any) -> None:
-    """Stream the archive, one JSON object per article.
+if __name__ != "pipeline.cli":  # pragma: no cover
+    # Run as a script (`python -m pipeline.cli`, or a worker process's __mp_main__): import the
+    # module itself first, so that the command modules below, which import it, find it complete.
+    import pipeline.cli
 
-    Example:
+    if __name__ == "__main__":
+        pipeline.cli.main()
 
-        newsvault export --format jsonl --source example-news -o articles.jsonl
-    """
-    from pipeline.export import write_jsonl
-    from storage.repository import Archive
+from pipeline import cli_archive, cli_serve  # noqa: E402  (commands for using the archive)
 
-    _check_sources(config, source_names)
-    try:
-        archive = Archive.open(config.database)
-        try:
-            write_jsonl(archive.iter_articles(tuple(source_names)), output)
-        finally:
-            archive.close()
-    except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+main.add_command(cli_archive.search)
+main.add_command(cli_archive.show)
+main.add_command(cli_archive.export)
+main.add_command(cli_archive.stats)
+main.add_command(cli_archive.reextract)
+main.add_command(cli_serve.serve)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -358,6 +358,38 @@ class Archive:
         if values:
             self._write(lambda s: inc.save_validators(s, source, values, utcnow()))
 
+    def update_extraction(self, changes: Iterable[tuple[int, ArticleRecord]]) -> int:
+        """Replace text and metadata of existing articles (re-extraction), in one transaction.
+
+        Keeps each article's URL, source and fetch history; returns how many rows were updated.
+        Raises :class:`StorageError` when the archive cannot be written.
+        """
+
+        def fn(s: Session) -> int:
+            n = 0
+            for article_id, rec in changes:
+                result: Any = s.execute(
+                    update(Article)
+                    .where(Article.id == article_id)
+                    .values(
+                        title=rec.title,
+                        authors=list(rec.authors),
+                        published_at=rec.published_at,
+                        modified_at=rec.modified_at,
+                        language=rec.language,
+                        site_name=rec.site_name,
+                        description=rec.description,
+                        tags=list(rec.tags),
+                        image_url=rec.image_url,
+                        text=rec.text,
+                        text_hash=rec.text_hash,
+                    )
+                )
+                n += int(result.rowcount)
+            return n
+
+        return self._write(fn)
+
     def record_failure(
         self,
         run_id: int | None,
@@ -401,16 +433,29 @@ class Archive:
             return int(s.scalar(q) or 0)
 
     def iter_articles(
-        self, sources: tuple[str, ...] = (), *, batch: int = 500, revisions: bool = False
+        self,
+        sources: tuple[str, ...] = (),
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        batch: int = 500,
+        revisions: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Stream articles in id order, ``batch`` rows per query (keyset paging). With
-        ``revisions``, each carries ``history``: every revision, oldest first."""
+        """Stream articles in id order, ``batch`` rows per query (keyset paging).
+
+        ``since``/``until`` keep articles published in that range (inclusive). With
+        ``revisions``, each carries ``history``: every revision, oldest first.
+        """
         last = 0
         while True:
             with Session(self.engine) as s:
                 q = select(Article).where(Article.id > last).order_by(Article.id).limit(batch)
                 if sources:
                     q = q.where(Article.source.in_(sources))
+                if since is not None:
+                    q = q.where(Article.published_at >= since.isoformat())
+                if until is not None:
+                    q = q.where(Article.published_at < (until + timedelta(days=1)).isoformat())
                 rows = [_article_dict(a) for a in s.scalars(q)]
                 if revisions and rows:
                     history = inc.load_revisions(s, (r["id"] for r in rows))
