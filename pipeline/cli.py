@@ -21,6 +21,8 @@ from pipeline.errors import ConfigError, StorageError
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
+if __name__ != "pipeline.cli":  # run as `python -m pipeline.cli` (or re-run by multiprocessing):
+    sys.modules.setdefault("pipeline.cli", sys.modules[__name__])  # command modules import us
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -170,8 +172,14 @@ def demo(db_path: Path) -> None:
 @source_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="file (default: stdout)")
-def export(config: Config, source_names: tuple[str, ...], fmt: str, output: Any) -> None:
+@click.option("--revisions", is_flag=True, help="add every revision of each article ('history')")
+def export(
+    config: Config, source_names: tuple[str, ...], fmt: str, output: Any, revisions: bool
+) -> None:
     """Stream the archive, one JSON object per article.
+
+    Each object has a ``revisions`` count; ``--revisions`` adds ``history``, every revision
+    (number, seen_at, title, text, ...), oldest first.
 
     Example:
 
@@ -184,12 +192,18 @@ def export(config: Config, source_names: tuple[str, ...], fmt: str, output: Any)
     try:
         archive = Archive.open(config.database)
         try:
-            write_jsonl(archive.iter_articles(tuple(source_names)), output)
+            rows = archive.iter_articles(tuple(source_names), revisions=revisions)
+            write_jsonl(rows, output)
         finally:
             archive.close()
     except StorageError as exc:
         _fail(str(exc), EXIT_STORAGE)
 
+
+from pipeline.cli_history import diff, history  # noqa: E402
+
+main.add_command(history)
+main.add_command(diff)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
