@@ -9,8 +9,8 @@ The spider itself never touches the database; it asks this component:
 - :meth:`listing` makes a feed/sitemap/start-page request conditional (``If-None-Match``,
   ``If-Modified-Since``); a 304 is passed to the callback, which then does nothing more.
 - :meth:`decide` says whether an article URL is fetched: new URLs always; known ones when their
-  listed ``lastmod`` is later than what was stored (or than the last fetch), or when the
-  re-check rules make them due; otherwise not (counted as ``newsvault/not_due``).
+  listed ``lastmod`` is later than their last fetch (and than the lastmod already followed), or
+  when the re-check rules make them due; otherwise not (counted as ``newsvault/not_due``).
 - :meth:`article` makes a known article's request conditional; a 304 becomes a
   :class:`~crawler.items.NotModifiedItem` (checked, unchanged, not extracted).
 - :meth:`due` lists known articles due a re-check, so they are checked even when every listing
@@ -156,11 +156,11 @@ class Incremental:
         state = self.states.get(url)
         if state is None:
             return Decision.NEW
-        if lastmod and (
-            is_later(lastmod, state.lastmod)
-            if state.lastmod
-            else is_later(lastmod, state.last_fetched_at.isoformat())
-        ):
+        if (
+            lastmod
+            and is_later(lastmod, state.last_fetched_at.isoformat())
+            and (state.lastmod is None or is_later(lastmod, state.lastmod))
+        ):  # changed since our last fetch (and not a future date we have followed already)
             return Decision.MOVED
         if self._due(state):
             return Decision.DUE

@@ -21,6 +21,8 @@ from pipeline.errors import ConfigError, StorageError
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
+if __name__ != "pipeline.cli":  # run as `python -m pipeline.cli` (or re-run by multiprocessing):
+    sys.modules.setdefault("pipeline.cli", sys.modules[__name__])  # command modules import us
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -173,7 +175,7 @@ if __name__ != "pipeline.cli":  # pragma: no cover
     if __name__ == "__main__":
         pipeline.cli.main()
 
-from pipeline import cli_archive, cli_serve  # noqa: E402  (commands for using the archive)
+from pipeline import cli_archive, cli_history, cli_serve  # noqa: E402
 
 main.add_command(cli_archive.search)
 main.add_command(cli_archive.show)
@@ -181,3 +183,5 @@ main.add_command(cli_archive.export)
 main.add_command(cli_archive.stats)
 main.add_command(cli_archive.reextract)
 main.add_command(cli_serve.serve)
+main.add_command(cli_history.history)
+main.add_command(cli_history.diff)

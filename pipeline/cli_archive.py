@@ -215,6 +215,9 @@ def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
     default=None,
     help="file (default: stdout); .warc.gz is gzipped per record, .warc is not",
 )
+@click.option(
+    "--revisions", is_flag=True, help="JSONL: add every revision of each article ('history')"
+)
 def export(
     config: Config,
     source_names: tuple[str, ...],
@@ -222,12 +225,14 @@ def export(
     until: datetime | None,
     fmt: str,
     output: Path | None,
+    revisions: bool,
 ) -> None:
     """Stream the archive as JSON lines, CSV, or WARC (the archived HTTP responses).
 
-    JSONL/CSV: one record per article. WARC: a request and a response record per fetch, with
-    the stored headers, raw body and fetch time. --since/--until select articles by
-    publication date.
+    JSONL/CSV: one record per article, with its ``revisions`` count; with --revisions, JSONL
+    adds ``history``, every revision (number, seen_at, title, text, ...), oldest first. WARC: a
+    request and a response record per fetch, with the stored headers, raw body and fetch time.
+    --since/--until select articles by publication date.
 
     Example:
 
@@ -246,7 +251,9 @@ def export(
                 with _binary_out(output) as bout:
                     write_warc(iter_fetches(archive.engine, sources, lo, hi), bout, gzip=gz)
                 return
-            rows = archive.iter_articles(sources, since=lo, until=hi)
+            rows = archive.iter_articles(
+                sources, since=lo, until=hi, revisions=revisions and fmt == "jsonl"
+            )
             with _text_out(output) as tout:
                 if fmt == "csv":
                     write_csv(rows, tout)

@@ -24,14 +24,19 @@ EXPORT_FIELDS = (
     "text",
     "first_fetched_at",
     "fetched_at",
+    "revisions",
 )
 
 
 def write_jsonl(articles: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write one JSON object per line; returns the count. Streams: nothing is held in memory."""
+    """Write one JSON object per line; returns the count. Streams: nothing is held in memory.
+    An article carrying ``history`` (every revision) is written with it."""
     n = 0
     for art in articles:
-        out.write(json.dumps({k: art.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False))
+        row = {k: art.get(k) for k in EXPORT_FIELDS}
+        if "history" in art:
+            row["history"] = art["history"]
+        out.write(json.dumps(row, ensure_ascii=False))
         out.write("\n")
         n += 1
     return n

@@ -29,7 +29,7 @@ from pipeline.config import Source
 from pipeline.errors import ExtractionError, NotAnArticle, StorageError
 from pipeline.extract import Article, ExtractOptions, extract_article
 from pipeline.fingerprint import simhash, text_fingerprint
-from pipeline.urls import prefer_canonical
+from pipeline.urls import canonical_url, prefer_canonical
 
 __all__ = [
     "DedupePipeline",
@@ -143,6 +143,10 @@ class DedupePipeline:
         item.fingerprint = text_fingerprint(item.article.text)
         key = hashlib.blake2b(item.key.encode(), digest_size=16).digest()
         if key in self._keys:
+            fetched = canonical_url(item.page.url)
+            if fetched != item.key:  # another URL declaring an article of this run canonical
+                self.stats.inc_value("newsvault/articles_skipped")
+                return AliasItem(fetched, item.key, item.page.source, "canonical")
             raise _skip(self.stats, f"already archived in this run: {item.key}")
         self._keys.add(key)
         return item

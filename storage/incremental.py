@@ -56,14 +56,15 @@ class UrlState:
     alias: str | None = None
 
 
-def find_article(s: Session, url: str) -> Article | None:
+def find_article(s: Session, url: str, *, content: bool = False) -> Article | None:
     """The article stored under ``url``, or under a URL that ``url`` is a variant of (tracking,
-    amp, print, canonical); content aliases (same-text, near-duplicate) do not count."""
+    amp, print, canonical); content aliases (same-text, near-duplicate) count only with
+    ``content``."""
     art = s.scalars(select(Article).where(Article.url == url)).one_or_none()
     if art is not None:
         return art
     alias = s.get(Alias, url)
-    if alias is None or alias.reason in CONTENT_REASONS:
+    if alias is None or (alias.reason in CONTENT_REASONS and not content):
         return None
     return s.get(Article, alias.article_id)
 

@@ -34,7 +34,7 @@ from pipeline.fingerprint import MAX_BAND_DISTANCE, normalise_title, text_finger
 from pipeline.urls import canonical_url
 from storage import incremental as inc
 from storage.db import open_engine
-from storage.models import Alias, Article, Body, Failure, Fetch, Run
+from storage.models import Article, Body, Failure, Fetch, Run
 
 __all__ = [
     "Archive",
@@ -344,7 +344,7 @@ class Archive:
         such article is stored (yet); False when ``url`` was already known."""
 
         def fn(s: Session) -> bool | None:
-            art = inc.find_article(s, target)
+            art = inc.find_article(s, target, content=True)
             if art is None:
                 return None
             return inc.add_alias(s, url, art.id, reason, utcnow())
@@ -481,10 +481,7 @@ class Archive:
         first; None when there is none."""
         key = canonical_url(url)
         with Session(self.engine) as s:
-            art = inc.find_article(s, key) or inc.find_article(s, url)
-            if art is None:
-                alias = s.get(Alias, key)
-                art = s.get(Article, alias.article_id) if alias is not None else None
+            art = inc.find_article(s, key, content=True) or inc.find_article(s, url, content=True)
             if art is None:
                 return None
             return _article_dict(art), inc.load_revisions(s, [art.id])[art.id]
