@@ -7,68 +7,27 @@ those are counted and recorded), 1 the work could not be done (every source's ru
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from pipeline.config import Config, config_path_from_env, load_config
-from pipeline.errors import ConfigError, StorageError
+from pipeline.cli_common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_STORAGE,
+    _check_sources,
+    _fail,
+    config_option,
+    source_option,
+)
+from pipeline.config import Config
+from pipeline.errors import StorageError
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
-if __name__ != "pipeline.cli":  # run as `python -m pipeline.cli` (or re-run by multiprocessing):
-    sys.modules.setdefault("pipeline.cli", sys.modules[__name__])  # command modules import us
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"newsvault: {message}", err=True)
-    sys.exit(code)
-
-
-def config_option(fn: F) -> F:
-    """``--config PATH``, loaded and validated once, passed on as ``config: Config``."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="config file (default: $NEWSVAULT_CONFIG, else ./config.yaml)",
-    )
-    @functools.wraps(fn)
-    def wrapper(*args: Any, config_path: Path | None, **kwargs: Any) -> Any:
-        try:
-            config = load_config(config_path or config_path_from_env())
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
-        return fn(*args, config=config, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def source_option(fn: F) -> F:
-    return click.option(
-        "--source",
-        "source_names",
-        multiple=True,
-        metavar="NAME",
-        help="only this source (repeatable; default: all)",
-    )(fn)
-
-
-def _check_sources(config: Config, names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            config.source(name)
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsvault")
@@ -167,14 +126,6 @@ def demo(db_path: Path) -> None:
     sys.exit(run_demo(db_path, _print_summary))
 
 
-if __name__ != "pipeline.cli":  # pragma: no cover
-    # Run as a script (`python -m pipeline.cli`, or a worker process's __mp_main__): import the
-    # module itself first, so that the command modules below, which import it, find it complete.
-    import pipeline.cli
-
-    if __name__ == "__main__":
-        pipeline.cli.main()
-
 from pipeline import cli_archive, cli_history, cli_serve  # noqa: E402
 
 main.add_command(cli_archive.search)
@@ -185,3 +136,6 @@ main.add_command(cli_archive.reextract)
 main.add_command(cli_serve.serve)
 main.add_command(cli_history.history)
 main.add_command(cli_history.diff)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import click
 
-from pipeline.cli import (
+from pipeline.cli_common import (
     EXIT_CONFIG,
     EXIT_STORAGE,
     _check_sources,

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_STORAGE, _fail, config_option
+from pipeline.cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_STORAGE, _fail, config_option
 from pipeline.config import Config
 from pipeline.errors import StorageError
 from pipeline.textdiff import word_diff

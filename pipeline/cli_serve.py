@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
+from pipeline.cli_common import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
 from pipeline.config import Config
 from pipeline.errors import StorageError
 
