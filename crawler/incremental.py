@@ -16,8 +16,8 @@ The spider itself never touches the database; it asks this component:
 - :meth:`due` lists known articles due a re-check, so they are checked even when every listing
   answered 304.
 
-Validators of listings are saved when the spider finishes normally, so a crashed run fetches its
-listings in full next time.
+Validators of listings are saved only when the spider finished normally without reaching the page
+limit, so a crashed or capped run reads its listings in full next time.
 """
 
 from __future__ import annotations
@@ -195,6 +195,10 @@ class Incremental:
         from storage.repository import Archive
 
         if reason != "finished" or not self._seen_validators or not self.source:
+            return
+        if self.stats is not None and self.stats.get_value("newsvault/over_limit"):
+            # articles of these listings were left for the next run: it must read them again
+            log.info("%s: page limit reached; listings will be fetched in full next run", spider)
             return
         try:
             archive = Archive.open(self.database)

@@ -210,6 +210,12 @@ def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(tmp_
         assert archive.save_article(None, record, _fetch(near, T0)) is Outcome.DUPLICATE
     finally:
         archive.close()
+    engine = create_engine(f"sqlite:///{db}")
+    command.downgrade(_alembic_config(engine), "0001")  # and back: the migration reverses
+    with engine.connect() as con:
+        tables = set(con.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+    engine.dispose()
+    assert "revisions" not in tables and "articles" in tables
 
 
 # -- which articles are fetched again --------------------------------------------------------------
@@ -248,6 +254,38 @@ def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
     assert inc.decide("u/old", "Tue, 01 Dec 2026 10:00:00 GMT") is Decision.MOVED
     assert inc.decide("u/alias", None) is Decision.NOT_DUE
     assert list(inc.due()) == ["u/fresh", "u/week-stale"]
+
+
+class _Stats(dict):  # type: ignore[type-arg]
+    def get_value(self, key: str, default: Any = None) -> Any:
+        return self.get(key, default)
+
+    def set_value(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self[key] = self.get(key, 0) + count
+
+
+@pytest.mark.parametrize(
+    ("capped", "reason", "kept"),
+    [(False, "finished", True), (True, "finished", False), (False, "shutdown", False)],
+)
+def test_listing_validators_are_kept_only_after_a_complete_run(
+    tmp_path: Path, capped: bool, reason: str, kept: bool
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    Archive.open(url).close()
+    inc = Incremental(url, [], stats=_Stats({"newsvault/over_limit": 3} if capped else {}))
+    inc.open("gazette")
+    inc._seen_validators = {"http://ex.com/feed.xml": ('"abc"', None)}
+    inc.spider_closed(None, reason)
+    archive = Archive.open(url)
+    try:
+        stored = archive.validators("gazette")
+    finally:
+        archive.close()
+    assert stored == ({"http://ex.com/feed.xml": ('"abc"', None)} if kept else {})
 
 
 def test_local_site_answers_conditional_requests_like_a_real_server(tmp_path: Path) -> None:
