@@ -1,8 +1,9 @@
 """The archive's read/write API: the only place with sessions or SQL.
 
 Each article is saved in one short transaction (article row, its new revision, aliases, raw
-body, fetch row together), so a crash at any moment leaves either all of it or none. Readers stream in batches and never hold a
-write lock, so an export or a search never blocks a running crawl.
+body, fetch row together), so a crash at any moment leaves either all of it or none. Readers
+stream in batches and never hold a write lock, so an export or a search never blocks a running
+crawl.
 
 Example::
 
@@ -19,7 +20,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -61,7 +62,7 @@ RUN_COUNTERS = (
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)
 
 
 class Outcome(StrEnum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -259,7 +259,7 @@ class NewsSpider(scrapy.Spider):
             yield NotModifiedItem(
                 url=response.url,
                 source=self.source.name,
-                fetched_at=datetime.now(UTC),
+                fetched_at=datetime.now(timezone.utc),
                 lastmod=response.meta.get("lastmod"),
             )
             return
@@ -280,7 +280,7 @@ class NewsSpider(scrapy.Spider):
         yield ArticleItem(
             url=response.url,
             source=self.source.name,
-            fetched_at=datetime.now(UTC),
+            fetched_at=datetime.now(timezone.utc),
             status=response.status,
             html=response.body,
             headers=headers,
