@@ -16,15 +16,15 @@ The spider itself never touches the database; it asks this component:
 - :meth:`due` lists known articles due a re-check, so they are checked even when every listing
   answered 304.
 
-Validators of listings are saved when the spider finishes normally, so a crashed run fetches its
-listings in full next time.
+Validators of listings are saved only when the spider finished normally without reaching the page
+limit, so a crashed or capped run reads its listings in full next time.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +35,7 @@ from scrapy.http import Response
 
 from pipeline.dates import is_later, parse_when
 from pipeline.errors import StorageError
+from storage.incremental import UrlState
 
 __all__ = ["Decision", "Incremental", "RecheckRules"]
 
@@ -74,9 +75,9 @@ class Incremental:
         self.database = database
         self.rules = tuple(rules)
         self.stats = stats
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
         self.source = ""
-        self.states: dict[str, Any] = {}
+        self.states: dict[str, UrlState] = {}
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self._seen_validators: dict[str, tuple[str | None, str | None]] = {}
         self._not_due: set[str] = set()
@@ -141,7 +142,7 @@ class Incremental:
 
     # -- articles ------------------------------------------------------------------------------
 
-    def _due(self, state: Any) -> bool:
+    def _due(self, state: UrlState) -> bool:
         if state.alias is not None:
             return False  # the article's own URL is the one re-checked
         born = parse_when(state.published_at) or state.first_fetched_at
@@ -194,6 +195,10 @@ class Incremental:
         from storage.repository import Archive
 
         if reason != "finished" or not self._seen_validators or not self.source:
+            return
+        if self.stats is not None and self.stats.get_value("newsvault/over_limit"):
+            # articles of these listings were left for the next run: it must read them again
+            log.info("%s: page limit reached; listings will be fetched in full next run", spider)
             return
         try:
             archive = Archive.open(self.database)

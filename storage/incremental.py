@@ -152,8 +152,10 @@ def load_revisions(s: Session, article_ids: Iterable[int]) -> dict[int, list[dic
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if not ids:
         return out
-    q = select(Revision).where(Revision.article_id.in_(ids)).order_by(
-        Revision.article_id, Revision.number
+    q = (
+        select(Revision)
+        .where(Revision.article_id.in_(ids))
+        .order_by(Revision.article_id, Revision.number)
     )
     for r in s.scalars(q):
         out[r.article_id].append(
@@ -188,8 +190,10 @@ def load_url_states(s: Session, source: str) -> dict[str, UrlState]:
     )
     states: dict[str, UrlState] = {}
     by_id: dict[int, UrlState] = {}
-    for art_id, url, *rest in s.execute(select(*cols).where(Article.source == source)):
-        state = UrlState(*rest)
+    for art_id, url, etag, lm, lastmod, fetched, published, first in s.execute(
+        select(*cols).where(Article.source == source)
+    ):
+        state = UrlState(etag, lm, lastmod, fetched, published, first)
         states[url] = state
         by_id[art_id] = state
     q = (
@@ -234,4 +238,3 @@ def save_validators(
             s.add(Validator(url=url, source=source, etag=etag, last_modified=lm, fetched_at=at))
         else:
             row.source, row.etag, row.last_modified, row.fetched_at = source, etag, lm, at
-

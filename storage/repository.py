@@ -1,8 +1,9 @@
 """The archive's read/write API: the only place with sessions or SQL.
 
 Each article is saved in one short transaction (article row, its new revision, aliases, raw
-body, fetch row together), so a crash at any moment leaves either all of it or none. Readers stream in batches and never hold a
-write lock, so an export or a search never blocks a running crawl.
+body, fetch row together), so a crash at any moment leaves either all of it or none. Readers
+stream in batches and never hold a write lock, so an export or a search never blocks a running
+crawl.
 
 Example::
 

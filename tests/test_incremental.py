@@ -39,7 +39,11 @@ OTHER = (DATA / "expected" / "news_ferry-timetable.html.txt").read_text(encoding
 @pytest.mark.parametrize(
     ("url", "canonical", "reason"),
     [
-        ("https://ex.com/a/story?utm_source=x&utm_medium=y#top", "https://ex.com/a/story", "tracking"),
+        (
+            "https://ex.com/a/story?utm_source=x&utm_medium=y#top",
+            "https://ex.com/a/story",
+            "tracking",
+        ),
         ("https://ex.com/a/story/amp/", "https://ex.com/a/story/", "amp"),
         ("https://ex.com/amp/a/story", "https://ex.com/a/story", "amp"),
         ("https://ex.com/a/story.amp.html", "https://ex.com/a/story.html", "amp"),
@@ -60,13 +64,18 @@ def test_url_variants_fold_into_one_key(url: str, canonical: str, reason: str | 
 
 def test_trivial_changes_keep_the_fingerprint_and_real_ones_do_not() -> None:
     base = "Storm Idris\n\nWinds of 70mph are expected. Updated 5 minutes ago. 123 comments"
-    trivial = "storm  idris\nwinds of 70mph are expected!  updated 2 hours ago · 4 comments 17 shares"
+    trivial = (
+        "storm  idris\nwinds of 70mph are expected!  updated 2 hours ago · 4 comments 17 shares"
+    )
     assert text_fingerprint(base) == text_fingerprint(trivial)
     assert text_fingerprint(base) != text_fingerprint(base.replace("70mph", "80mph"))
 
 
 def test_simhash_finds_near_duplicates_only() -> None:
-    a, b = simhash(STORY), simhash(STORY.replace("4.9 per cent", "5.2 per cent").replace("Council", "council"))
+    a, b = (
+        simhash(STORY),
+        simhash(STORY.replace("4.9 per cent", "5.2 per cent").replace("Council", "council")),
+    )
     assert a is not None and b is not None
     assert hamming(a, b) <= 3
     other = simhash(OTHER)
@@ -76,8 +85,12 @@ def test_simhash_finds_near_duplicates_only() -> None:
 
 def test_word_diff_marks_changed_words_in_changed_paragraphs_only() -> None:
     old = "The council meets today.\n\nThe rise is 4.9% this year.\n\nNo other news."
-    new = "The council meets today.\n\nThe rise is 5.2% this year, officials said.\n\nNo other news."
-    assert word_diff(old, new) == ["¶2  The rise is [-4.9%-]{+5.2%+} this [-year.-]{+year, officials said.+}"]
+    new = (
+        "The council meets today.\n\nThe rise is 5.2% this year, officials said.\n\nNo other news."
+    )
+    assert word_diff(old, new) == [
+        "¶2  The rise is [-4.9%-]{+5.2%+} this [-year.-]{+year, officials said.+}"
+    ]
     assert word_diff(old, old) == []
 
 
@@ -112,7 +125,9 @@ def test_revisions_are_kept_and_trivial_changes_are_not_revisions(archive: Archi
     assert archive.save_article(None, _record(url, STORY), _fetch(url, T0)) is Outcome.NEW
     trivial = STORY.replace("\n\n", "\n\n  ") + "\n\nUpdated 3 minutes ago · 12 comments"
     later = T0 + timedelta(hours=1)
-    assert archive.save_article(None, _record(url, trivial), _fetch(url, later)) is Outcome.UNCHANGED
+    assert (
+        archive.save_article(None, _record(url, trivial), _fetch(url, later)) is Outcome.UNCHANGED
+    )
     edited = STORY.replace("4.9 per cent", "5.2 per cent")
     latest = T0 + timedelta(hours=2)
     out = archive.save_article(None, _record(url, edited), _fetch(url, latest, b"<p>5.2</p>"))
@@ -136,7 +151,9 @@ def test_same_and_nearly_same_text_under_another_url_is_an_alias(archive: Archiv
     assert archive.save_article(None, _record(copy, STORY), _fetch(copy, T0)) is Outcome.DUPLICATE
     near = "https://ex.com/2026/11/council-budget-near/"
     near_text = STORY.replace("4.9 per cent", "4.8 per cent")
-    assert archive.save_article(None, _record(near, near_text), _fetch(near, T0)) is Outcome.DUPLICATE
+    assert (
+        archive.save_article(None, _record(near, near_text), _fetch(near, T0)) is Outcome.DUPLICATE
+    )
     other = "https://ex.com/news/ferry.html"
     assert archive.save_article(None, _record(other, OTHER), _fetch(other, T0)) is Outcome.NEW
     assert archive.count_articles() == 2
@@ -152,7 +169,9 @@ def test_near_duplicates_can_be_switched_off(tmp_path: Path) -> None:
     try:
         a, b = "https://ex.com/a-b-c", "https://ex.com/a-b-d"
         archive.save_article(None, _record(a, STORY), _fetch(a, T0))
-        out = archive.save_article(None, _record(b, STORY.replace("4.9 per cent", "4.8 per cent")), _fetch(b, T0))
+        out = archive.save_article(
+            None, _record(b, STORY.replace("4.9 per cent", "4.8 per cent")), _fetch(b, T0)
+        )
         assert out is Outcome.NEW
     finally:
         archive.close()
@@ -191,6 +210,12 @@ def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(tmp_
         assert archive.save_article(None, record, _fetch(near, T0)) is Outcome.DUPLICATE
     finally:
         archive.close()
+    engine = create_engine(f"sqlite:///{db}")
+    command.downgrade(_alembic_config(engine), "0001")  # and back: the migration reverses
+    with engine.connect() as con:
+        tables = set(con.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+    engine.dispose()
+    assert "revisions" not in tables and "articles" in tables
 
 
 # -- which articles are fetched again --------------------------------------------------------------
@@ -229,6 +254,38 @@ def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
     assert inc.decide("u/old", "Tue, 01 Dec 2026 10:00:00 GMT") is Decision.MOVED
     assert inc.decide("u/alias", None) is Decision.NOT_DUE
     assert list(inc.due()) == ["u/fresh", "u/week-stale"]
+
+
+class _Stats(dict):  # type: ignore[type-arg]
+    def get_value(self, key: str, default: Any = None) -> Any:
+        return self.get(key, default)
+
+    def set_value(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self[key] = self.get(key, 0) + count
+
+
+@pytest.mark.parametrize(
+    ("capped", "reason", "kept"),
+    [(False, "finished", True), (True, "finished", False), (False, "shutdown", False)],
+)
+def test_listing_validators_are_kept_only_after_a_complete_run(
+    tmp_path: Path, capped: bool, reason: str, kept: bool
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    Archive.open(url).close()
+    inc = Incremental(url, [], stats=_Stats({"newsvault/over_limit": 3} if capped else {}))
+    inc.open("gazette")
+    inc._seen_validators = {"http://ex.com/feed.xml": ('"abc"', None)}
+    inc.spider_closed(None, reason)
+    archive = Archive.open(url)
+    try:
+        stored = archive.validators("gazette")
+    finally:
+        archive.close()
+    assert stored == ({"http://ex.com/feed.xml": ('"abc"', None)} if kept else {})
 
 
 def test_local_site_answers_conditional_requests_like_a_real_server(tmp_path: Path) -> None:
@@ -321,14 +378,20 @@ def test_edited_article_gives_one_revision_and_a_trivial_change_none(
     root = Path(site.root)
     _edit(root, "news/council-budget.html", "4.9 per cent", "5.2 per cent")
     # trivial: white space, a relative time and a counter, inside the article text
-    _edit(root, "news/fish-market-fire.html", "the morning&#x27;s auction.</p>",
-          "the  morning&#x27;s   auction. Updated 5 minutes ago, 12 comments.</p>")
+    _edit(
+        root,
+        "news/fish-market-fire.html",
+        "the morning&#x27;s auction.</p>",
+        "the  morning&#x27;s   auction. Updated 5 minutes ago, 12 comments.</p>",
+    )
     _run(cli, config)
     assert _runs(db_path) == [(12, 0, 0), (0, 1, 11)]
     with sqlite3.connect(db_path) as con:
         counts = dict(
-            con.execute("SELECT url, count(*) FROM revisions r JOIN articles a"
-                        " ON a.id = r.article_id GROUP BY url").fetchall()
+            con.execute(
+                "SELECT url, count(*) FROM revisions r JOIN articles a"
+                " ON a.id = r.article_id GROUP BY url"
+            ).fetchall()
         )
     assert counts.pop(site.url("/news/council-budget.html")) == 2
     assert set(counts.values()) == {1}

@@ -7,6 +7,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-29 20:15:00
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
