@@ -174,6 +174,7 @@ class StorePipeline:
         pipe.near_duplicate_distance = None if distance is None else int(distance)
         # The run is closed on spider_closed, the one place that knows why the spider stopped.
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipe.spider_error, signal=signals.spider_error)
         return pipe
 
     def open_spider(self) -> None:
@@ -197,6 +198,20 @@ class StorePipeline:
             from scrapy.utils.defer import deferred_from_coro
 
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage-error"))
+
+    def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
+        """A bug or an unexpected page broke a spider callback: record it, never lose it."""
+        if self.archive is None:
+            return
+        self.stats.inc_value("newsvault/errors")
+        exc = failure.value
+        reason = f"{type(exc).__name__} while reading the page: {exc}"
+        try:
+            self.archive.record_failure(
+                self.run_id, self.source, response.url, "spider", reason, response.status
+            )
+        except StorageError as err:
+            self._fatal(err)
 
     def process_item(self, item: Any) -> Any:
         from storage.repository import ArticleRecord, FetchRecord

@@ -105,7 +105,7 @@ def test_same_text_under_two_urls_is_dropped(tmp_path: Path) -> None:
     extract.open_spider()
     no_canonical = PAGE.replace('<link rel="canonical" href="https://gazette.test/news/dredging.html">', "")
     first = asyncio.run(extract.process_item(page("https://gazette.test/a-story", no_canonical)))
-    second = asyncio.run(extract.process_item(page("https://gazette.test/print/a-story", no_canonical)))
+    second = asyncio.run(extract.process_item(page("https://gazette.test/copied-story", no_canonical)))
     dedupe.process_item(first)
     with pytest.raises(DropItem, match="same text"):
         dedupe.process_item(second)

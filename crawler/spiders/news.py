@@ -259,7 +259,7 @@ class NewsSpider(scrapy.Spider):
             yield NotModifiedItem(
                 url=response.url,
                 source=self.source.name,
-                fetched_at=datetime.now(timezone.utc),
+                fetched_at=datetime.now(UTC),
                 lastmod=response.meta.get("lastmod"),
             )
             return
