@@ -97,18 +97,29 @@ def test_non_articles_are_dropped_and_counted(tmp_path: Path) -> None:
     assert crawler.stats.get_value("newsvault/articles_skipped") == 1
 
 
-def test_same_text_under_two_urls_is_dropped(tmp_path: Path) -> None:
+def test_same_text_under_two_urls_is_one_article_with_an_alias(tmp_path: Path) -> None:
     crawler = crawler_for(tmp_path)
-    dedupe = DedupePipeline.from_crawler(crawler)
-    dedupe.open_spider()
     extract = ExtractPipeline.from_crawler(crawler)
-    extract.open_spider()
-    no_canonical = PAGE.replace('<link rel="canonical" href="https://gazette.test/news/dredging.html">', "")
-    first = asyncio.run(extract.process_item(page("https://gazette.test/a-story", no_canonical)))
-    second = asyncio.run(extract.process_item(page("https://gazette.test/copied-story", no_canonical)))
-    dedupe.process_item(first)
-    with pytest.raises(DropItem, match="same text"):
-        dedupe.process_item(second)
+    dedupe = DedupePipeline.from_crawler(crawler)
+    store = StorePipeline.from_crawler(crawler)
+    for p in (extract, dedupe, store):
+        p.open_spider()
+    no_canonical = PAGE.replace(
+        '<link rel="canonical" href="https://gazette.test/news/dredging.html">', ""
+    )
+    for url in ("https://gazette.test/a-story", "https://gazette.test/copied-story"):
+        store.process_item(dedupe.process_item(asyncio.run(extract.process_item(page(url, no_canonical)))))
+    store.spider_closed(crawler.spider, "finished")
+    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        assert [a["url"] for a in archive.iter_articles()] == ["https://gazette.test/a-story"]
+        with archive.engine.connect() as con:
+            from sqlalchemy import text
+
+            aliases = con.execute(text("SELECT url, reason FROM aliases")).fetchall()
+        assert ("https://gazette.test/copied-story", "same-text") in aliases
+    finally:
+        archive.close()
 
 
 def test_fingerprint_ignores_case_punctuation_and_spacing() -> None:
