@@ -27,7 +27,7 @@ from pipeline.errors import StorageError
 __all__ = ["get_revision", "list_revisions", "revision_counts", "revisions_available"]
 
 _NUMBER = ("number", "revision", "seq", "version", "n")
-_TIME = ("fetched_at", "created_at", "changed_at", "at", "valid_from", "recorded_at")
+_TIME = ("seen_at", "fetched_at", "created_at", "changed_at", "at", "valid_from", "recorded_at")
 
 
 def revisions_available(engine: Engine) -> bool:

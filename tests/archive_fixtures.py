@@ -117,27 +117,23 @@ def archive_copy(crawled: Crawled, tmp_path: Path) -> Crawled:
 
 
 def add_revisions(db: Path, url: str) -> int:
-    """Give the article at ``url`` two earlier revisions, in a ``revisions`` table shaped as the
-    incremental crawl's (article_id, number, fetched_at, title, text, body_sha256); returns its id.
-    """
+    """Give the article at ``url`` an earlier revision, as a re-crawl of an edited page records
+    it: revision 1 the older text, revision 2 the current one; returns the article's id."""
     import sqlite3
 
     with sqlite3.connect(db) as con:
         art_id, sha, text = con.execute(
             "SELECT id, body_sha256, text FROM articles WHERE url = ?", (url,)
         ).fetchone()
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS revisions (id INTEGER PRIMARY KEY, article_id INTEGER,"
-            " number INTEGER, fetched_at DATETIME, title TEXT, text TEXT, body_sha256 TEXT)"
-        )
         first = text.replace("second week of January", "spring").replace("£3.2 million", "£2.9m")
+        con.execute("DELETE FROM revisions WHERE article_id = ?", (art_id,))
         rows = [
             (art_id, 1, "2026-11-20 08:00:00", "Harbour dredging delayed again", first, sha),
             (art_id, 2, "2026-11-21 08:00:00", "Harbour dredging to begin in January", text, sha),
         ]
         con.executemany(
-            "INSERT INTO revisions (article_id, number, fetched_at, title, text, body_sha256)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO revisions (article_id, number, seen_at, title, text, text_hash,"
+            " body_sha256, authors, tags) VALUES (?, ?, ?, ?, ?, 'h', ?, '[]', '[]')",
             rows,
         )
     return int(art_id)

@@ -89,33 +89,33 @@ def test_show_by_url_and_id_and_raw_html_as_fetched(crawled: Crawled) -> None:
     assert raw.stdout == served
     missing = run_cli("show", "--config", str(crawled.config), "https://nowhere.invalid/x")
     assert missing.returncode == 2 and "no article" in missing.stderr
-    norev = run_cli("show", "--config", str(crawled.config), url, "--revision", "1")
-    assert norev.returncode == 2 and "keeps no revisions" in norev.stderr
+    first = run_cli("show", "--config", str(crawled.config), url, "--revision", "1")
+    assert first.returncode == 0, first.stderr
+    assert "Revision:    1" in first.stdout, "every stored article has its first revision"
 
 
-def test_show_revision_reads_the_revisions_table_when_there_is_one(archive_copy: Crawled) -> None:
+def test_show_revision_reads_an_earlier_revision(archive_copy: Crawled) -> None:
     url = archive_copy.site.url(HOSTILE_PATH)
     with sqlite3.connect(archive_copy.db) as con:
         art_id, sha = con.execute(
             "SELECT id, body_sha256 FROM articles WHERE url = ?", (url,)
         ).fetchone()
+        # an earlier version, as a re-crawl of an edited page records it (current one becomes 2)
+        con.execute("UPDATE revisions SET number = 2 WHERE article_id = ?", (art_id,))
         con.execute(
-            "CREATE TABLE revisions (id INTEGER PRIMARY KEY, article_id INTEGER, number INTEGER,"
-            " fetched_at DATETIME, title TEXT, text TEXT, body_sha256 TEXT)"
-        )
-        con.execute(
-            "INSERT INTO revisions (article_id, number, fetched_at, title, text, body_sha256)"
-            " VALUES (?, 1, '2026-11-20 08:00:00', 'Dredging delayed', 'The first text.', ?)",
+            "INSERT INTO revisions (article_id, number, seen_at, title, text, text_hash,"
+            " body_sha256, authors, tags) VALUES (?, 1, '2026-11-20 08:00:00', 'Dredging delayed',"
+            " 'The first text.', 'h', ?, '[]', '[]')",
             (art_id, sha),
         )
     proc = run_cli("show", "--config", str(archive_copy.config), url, "--revision", "1")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Dredging delayed") and "The first text." in proc.stdout
     assert "Revision:    1" in proc.stdout
-    absent = run_cli("show", "--config", str(archive_copy.config), url, "--revision", "2")
-    assert absent.returncode == 2 and "no revision 2" in absent.stderr
+    absent = run_cli("show", "--config", str(archive_copy.config), url, "--revision", "3")
+    assert absent.returncode == 2 and "no revision 3" in absent.stderr
     stats = json.loads(run_cli("stats", "--config", str(archive_copy.config), "--json").stdout)
-    assert stats["sources"][0]["revisions"] == 1
+    assert stats["sources"][0]["revisions"] == 13
 
 
 def test_export_jsonl_and_csv_hold_the_same_articles(crawled: Crawled, tmp_path: Any) -> None:
@@ -151,7 +151,7 @@ def test_stats_counts_articles_runs_failures_and_health(crawled: Crawled) -> Non
     assert row["failure_rate"] == round(1 / 13, 4)
     assert row["first_published"][:10] == "2026-11-12"
     assert row["last_published"][:10] == "2026-11-28"
-    assert row["revisions"] is None, "no revisions table in this archive"
+    assert row["revisions"] == 12, "one revision per article after a first crawl"
     with sqlite3.connect(crawled.db) as con:
         nodate = con.execute("SELECT count(*) FROM articles WHERE published_at IS NULL").fetchone()
         noauth = con.execute("SELECT count(*) FROM articles WHERE authors = '[]'").fetchone()

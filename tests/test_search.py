@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -43,6 +44,25 @@ def _save(
 def _fill(archive: Archive) -> None:
     for i, row in enumerate(ARTICLES):
         _save(archive, i, *row)
+
+
+def _fill_at_0001(engine: Any) -> None:
+    """Rows as an archive made by the first release holds them (its columns only)."""
+    from sqlalchemy import text as sql
+
+    with engine.begin() as con:
+        for i, (source, title, body, pub, lang) in enumerate(ARTICLES):
+            con.execute(
+                sql(
+                    "INSERT INTO articles (source, url, title, authors, published_at, language,"
+                    " tags, text, text_hash, first_fetched_at, last_fetched_at, last_changed_at)"
+                    " VALUES (:s, :u, :t, '[]', :p, :l, '[]', :x, :h, :at, :at, :at)"
+                ),
+                {
+                    "s": source, "u": f"https://example.org/{i}", "t": title, "p": pub,
+                    "l": lang, "x": body, "h": f"h{i}", "at": "2026-11-29 10:00:00",
+                },
+            )
 
 
 def _titles(archive: Archive, query: str, **kw: object) -> list[str | None]:
@@ -103,7 +123,7 @@ def test_migration_backfills_articles_stored_before_it(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     command.upgrade(_alembic_config(engine), "0001")
     archive = Archive(engine)
-    _fill(archive)
+    _fill_at_0001(engine)
     migrate(engine)
     _behaves(archive)
     engine.dispose()
@@ -183,7 +203,7 @@ def test_postgres_migration_backfills_existing_articles(pg_url: str) -> None:
     command.upgrade(_alembic_config(engine), "0001")
     archive = Archive(engine)
     try:
-        _fill(archive)
+        _fill_at_0001(engine)
         migrate(engine)
         _behaves(archive)
     finally:

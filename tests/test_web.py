@@ -157,19 +157,3 @@ def test_errors_are_pages_or_json_and_nothing_writes(web: Any) -> None:
     status, headers, body = get("/api/search?q=%22harbour")
     assert status == 400 and "cannot search for" in json.loads(body)["error"]
     assert get("/", method="HEAD")[0] == 200
-
-
-def test_revisions_page_without_a_revisions_table(crawled: Crawled) -> None:
-    archive = Archive.open(f"sqlite:///{crawled.db}", readonly=True)
-    try:
-        app = ArchiveApp(archive.engine)
-        seen: dict[str, Any] = {}
-
-        def start(status: str, headers: list[tuple[str, str]]) -> None:
-            seen["status"] = status
-
-        body = b"".join(app({"REQUEST_METHOD": "GET", "PATH_INFO": "/articles/1/revisions"}, start))
-        assert seen["status"].startswith("200")
-        assert b"keeps no revisions" in body
-    finally:
-        archive.close()
