@@ -52,7 +52,8 @@ _CANDIDATES = "|".join(
     f"//{tag}[@class or @id]"
     for tag in ("div", "section", "aside", "form", "ul", "ol", "nav", "footer", "span")
 )
-_MAX_PRUNE_SHARE = 0.4  # never prune an element holding this share of the page's text
+_MAX_PRUNE_SHARE = 0.3  # never prune an element holding this share of the page's prose
+_PROSE_WORDS = 20
 _KEEP_SHORT_WORDS = 6
 # widget text glued to the end of a real sentence ("... a quote worth sharing.Click To Tweet")
 _INLINE_JUNK = re.compile(r"\s*(click to tweet|tweet this)\s*$", re.IGNORECASE)
@@ -82,17 +83,20 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
     """Remove widget elements and a source's own selectors in place; return how many."""
     from lxml.cssselect import CSSSelector
 
-    body = tree.find(".//body")
-    page_len = len(body.text_content()) if body is not None else len(tree.text_content())
-    doomed: list[etree._Element] = []
-    for el in tree.xpath(_CANDIDATES):
-        if not _WIDGET.search(_attr_words(el)):
-            continue
-        if el.get("itemprop") == "articleBody" or el.find(_BODY_XPATH) is not None:
-            continue
-        if len(el.text_content()) > _MAX_PRUNE_SHARE * page_len:
-            continue
-        doomed.append(el)
+    doomed: list[etree._Element] = [
+        el for el in tree.xpath(_CANDIDATES) if _WIDGET.search(_attr_words(el))
+    ]
+    if doomed:
+        prose = _prose_chars(tree)
+        doomed = [
+            el
+            for el in doomed
+            if el.get("itemprop") != "articleBody"
+            and el.find(_BODY_XPATH) is None
+            # a wrapper named like a widget ("read-more" around a story) holds the story's
+            # paragraphs: leave it to the extractor
+            and _prose_chars(el) <= _MAX_PRUNE_SHARE * prose
+        ]
     # the source's own rules are trusted as given
     for xp in xpaths:
         doomed.extend(e for e in tree.xpath(xp) if isinstance(e, etree._Element))
@@ -135,6 +139,13 @@ def _owning_table(el: HtmlElement) -> HtmlElement | None:
     while parent is not None and parent.tag != "table":
         parent = parent.getparent()
     return parent
+
+
+def _prose_chars(el: HtmlElement) -> int:
+    """Characters in the element's paragraphs of running text."""
+    return sum(
+        len(t) for t in (p.text_content() for p in el.iter("p")) if words(t) >= _PROSE_WORDS
+    )
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:

@@ -23,6 +23,7 @@ from pipeline.clean import (
     clean_lines,
     is_link_line,
     link_texts,
+    norm_line,
     paragraphs,
     prune_tree,
     unwrap_layout_tables,
@@ -81,7 +82,7 @@ _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\||&)\s*")
 _TAG_SPLIT = re.compile(r"\s*[;,，、|]\s*")
 _NOT_ARTICLE_PATH = re.compile(
     r"/(tag|tags|category|categories|topic|topics|search|login|signin|sign-in|register|"
-    r"account|author|authors|archive|page)(/|$|\?)|[?&](s|q|search)=",
+    r"account|author|authors|archive)(/|$|\?)|/page/\d+|[?&](s|q|search)=",
     re.IGNORECASE,
 )
 _LOGIN_WORDS = re.compile(
@@ -99,6 +100,9 @@ _TITLE_SEP = re.compile(r"\s+(?:\||::|-|–|—|·|»|/)\s+|\s*_\s*")
 _MAX_HEADING_CHARS = 300
 _LINKED_HEADINGS = "//h2[.//a] | //h3[.//a] | //h4[.//a] | //a[.//h2 or .//h3 or .//h4]"
 _MIN_TEASERS = 4
+_MAX_TEASER_CHARS = 800
+_PROBE_CHARS = 60
+_TEASER_SHARE = 0.6
 _AUTHOR_XPATH = (
     '//*[@rel="author"]//text()[normalize-space()] | '
     '//*[@itemprop="author"]//*[@itemprop="name"]/@content | '
@@ -147,14 +151,31 @@ def _page_signals(tree: HtmlElement, url: str, info: StructuredInfo) -> tuple[bo
     login = bool(tree.xpath('//form//input[@type="password"]')) and bool(
         _LOGIN_WORDS.search(f"{url} {_first(tree, '//title/text()') or ''}")
     )
-    path = urlsplit(url).path
-    listing = bool(_NOT_ARTICLE_PATH.search(url)) or path in ("", "/")
+    parts = urlsplit(url)
+    listing = bool(_NOT_ARTICLE_PATH.search(url)) or (parts.path in ("", "/") and not parts.query)
     return article_markup, listing, login
 
 
-def _teaser_count(tree: HtmlElement) -> int:
-    """How many headings are links: a listing page is a column of linked headlines."""
-    return len(tree.xpath(_LINKED_HEADINGS))
+def _teaser_boxes(tree: HtmlElement) -> list[str]:
+    """Normalised texts of teaser boxes: small blocks around a linked headline. A listing page is
+    a column of them, and its "paragraphs" are their summaries."""
+    boxes: list[str] = []
+    for heading in tree.xpath(_LINKED_HEADINGS):
+        box = heading.getparent()
+        if box is not None and len(box.text_content()) <= _MAX_TEASER_CHARS:
+            boxes.append(norm_line(box.text_content()))
+    return boxes if len(boxes) >= _MIN_TEASERS else []
+
+
+def _in_teasers(paras: list[str], boxes: list[str]) -> bool:
+    """True when most paragraphs are summaries, each in a different teaser box."""
+    if not boxes or not paras:
+        return False
+    hit: set[int] = set()
+    for para in paras:
+        probe = norm_line(para)[:_PROBE_CHARS]
+        hit.update(i for i, box in enumerate(boxes) if probe in box)
+    return len(hit) >= max(_MIN_TEASERS - 1, _TEASER_SHARE * len(paras))
 
 
 def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
@@ -255,19 +276,17 @@ def _prepare(tree: HtmlElement, opts: ExtractOptions) -> None:
     unwrap_layout_tables(tree)
 
 
-def _body_text(html: str, tree: HtmlElement, url: str, opts: ExtractOptions) -> str:
-    """trafilatura's text of the pruned tree (precision mode, balanced mode if that is empty)."""
+def _body_lines(tree: HtmlElement, url: str, opts: ExtractOptions, precision: bool) -> list[str]:
+    """trafilatura's text of the pruned tree, as non-empty lines."""
     _prepare(tree, opts)
-    doc = _trafilatura_doc(tree, url, precision=True)
-    if doc is None or words(doc.text or "") < _RETRY_WORDS:
-        # precision mode sometimes keeps only a notice: try once in its balanced mode
-        # (trafilatura changes the tree it is given, so parse again)
-        tree = _parse(html)
-        _prepare(tree, opts)
-        doc = _trafilatura_doc(tree, url, precision=False) or doc
-    if doc is None:
-        raise NotAnArticle("no article body found")
-    return str(doc.text or "")
+    doc = _trafilatura_doc(tree, url, precision=precision)
+    return [line for line in str(doc.text or "").splitlines() if line.strip()] if doc else []
+
+
+def _usable(lines: list[str], opts: ExtractOptions) -> bool:
+    return words(" ".join(lines)) >= max(opts.min_words, _RETRY_WORDS) and any(
+        words(line) >= _MIN_PARAGRAPH_WORDS for line in lines
+    )
 
 
 def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
@@ -282,7 +301,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     info = read_structured(tree)
     article_markup, listing, login = _page_signals(tree, url, info)
     fields = _page_fields(tree, url, info)
-    teasers = 0 if article_markup else _teaser_count(tree)
+    boxes = [] if article_markup else _teaser_boxes(tree)
     ctx = LineContext(
         title=fields["title"],
         authors=fields["authors"],
@@ -291,16 +310,23 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         structured_body=info.body,
         template=opts.template_lines,
     )
-    raw = [line for line in _body_text(html, tree, url, opts).splitlines() if line.strip()]
+    raw = _body_lines(tree, url, opts, precision=True)
+    lines = clean_lines(raw, ctx)
+    if not _usable(lines, opts):
+        # precision mode sometimes keeps only a paywall or a notice: try its balanced mode once
+        # (trafilatura changes the tree it is given, so parse again)
+        raw_again = _body_lines(_parse(html), url, opts, precision=False)
+        lines_again = clean_lines(raw_again, ctx)
+        if words(" ".join(lines_again)) > words(" ".join(lines)):
+            raw, lines = raw_again, lines_again
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
         # mostly headlines: an index page
         listing = link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw))
-    lines = clean_lines(raw, ctx)
     paras = paragraphs(lines)
     text = "\n\n".join(paras)
-    if teasers and teasers >= max(_MIN_TEASERS, len(paras)):
-        listing = True  # at least as many linked headlines as paragraphs: a section front
+    if _in_teasers(paras, boxes):
+        listing = True  # the text is the summaries under linked headlines: a section front
     n_words = words(text)
     if n_words < opts.min_words:
         raise NotAnArticle(f"too little text ({n_words} words)")
