@@ -45,8 +45,8 @@ _RELATIVE = re.compile(
     r"|\b(?:(?:updated|posted|published|edited)\s+)?just\s+now\b",
     re.IGNORECASE,
 )
-_COUNTER = re.compile(
-    rf"\b{_NUM}\s+(?:comments?|shares?|likes?|views?|reads?|reactions?|replies|reply|votes?"
+_COUNTER = re.compile(  # digits only: "a share of the profits" is text, not a counter
+    r"\b\d+(?:[.,]\d+)*\s*[kKmM]?\s+(?:comments?|shares?|likes?|views?|reads?|reactions?|replies|reply|votes?"
     r"|retweets?|reposts?)\b",
     re.IGNORECASE,
 )
