@@ -69,6 +69,7 @@ def test_trivial_changes_keep_the_fingerprint_and_real_ones_do_not() -> None:
     )
     assert text_fingerprint(base) == text_fingerprint(trivial)
     assert text_fingerprint(base) != text_fingerprint(base.replace("70mph", "80mph"))
+    assert text_fingerprint("He sold a share of it.") != text_fingerprint("He sold of it.")
 
 
 def test_simhash_finds_near_duplicates_only() -> None:
@@ -254,6 +255,24 @@ def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
     assert inc.decide("u/old", "Tue, 01 Dec 2026 10:00:00 GMT") is Decision.MOVED
     assert inc.decide("u/alias", None) is Decision.NOT_DUE
     assert list(inc.due()) == ["u/fresh", "u/week-stale"]
+
+
+def test_incremental_fetching_switches_off_with_its_setting() -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.settings import NEWSVAULT_DEFAULTS, scrapy_settings
+    from pipeline.config import Config
+
+    from_config = scrapy_settings(Config())
+    for key in ("NEWSVAULT_RECHECK", "NEWSVAULT_NEAR_DUPLICATE_DISTANCE"):
+        assert from_config[key] == NEWSVAULT_DEFAULTS[key], "config and settings defaults agree"
+
+    with pytest.raises(NotConfigured):
+        Incremental.from_crawler(get_crawler(settings_dict=dict(NEWSVAULT_DEFAULTS)))
+    on = get_crawler(settings_dict={**NEWSVAULT_DEFAULTS, "NEWSVAULT_INCREMENTAL": True})
+    inc = Incremental.from_crawler(on)
+    assert inc.rules == ((timedelta(days=2), timedelta(0)), (timedelta(days=14), timedelta(days=1)))
 
 
 class _Stats(dict):  # type: ignore[type-arg]
