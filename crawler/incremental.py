@@ -26,7 +26,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -35,7 +35,9 @@ from scrapy.http import Response
 
 from pipeline.dates import is_later, parse_when
 from pipeline.errors import StorageError
-from storage.incremental import UrlState
+
+if TYPE_CHECKING:
+    from storage.incremental import UrlState
 
 __all__ = ["Decision", "Incremental", "RecheckRules"]
 

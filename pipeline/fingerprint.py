@@ -45,8 +45,8 @@ _RELATIVE = re.compile(
     r"|\b(?:(?:updated|posted|published|edited)\s+)?just\s+now\b",
     re.IGNORECASE,
 )
-_COUNTER = re.compile(
-    rf"\b{_NUM}\s+(?:comments?|shares?|likes?|views?|reads?|reactions?|replies|reply|votes?"
+_COUNTER = re.compile(  # digits only: "a share of the profits" is text, not a counter
+    r"\b\d+(?:[.,]\d+)*\s*[kKmM]?\s+(?:comments?|shares?|likes?|views?|reads?|reactions?|replies|reply|votes?"
     r"|retweets?|reposts?)\b",
     re.IGNORECASE,
 )
@@ -76,14 +76,17 @@ def simhash(text: str) -> int | None:
     words = normalise_text(text).split()
     if len(words) < MIN_SIMHASH_WORDS:
         return None
-    weights = [0] * 64
-    for i in range(len(words) - _SHINGLE + 1):
-        shingle = " ".join(words[i : i + _SHINGLE]).encode("utf-8")
-        h = int.from_bytes(hashlib.blake2b(shingle, digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    value = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    n = len(words) - _SHINGLE + 1
+    bits = [f"{_hash64(' '.join(words[i : i + _SHINGLE])):064b}" for i in range(n)]
+    # column i of the bit strings is bit 63-i of every shingle hash: a bit is set in the
+    # simhash when more than half of the shingles have it
+    columns = zip(*bits, strict=True)
+    value = int("".join("1" if col.count("1") * 2 > n else "0" for col in columns), 2)
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _hash64(shingle: str) -> int:
+    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def hamming(a: int, b: int) -> int:

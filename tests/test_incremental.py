@@ -69,6 +69,7 @@ def test_trivial_changes_keep_the_fingerprint_and_real_ones_do_not() -> None:
     )
     assert text_fingerprint(base) == text_fingerprint(trivial)
     assert text_fingerprint(base) != text_fingerprint(base.replace("70mph", "80mph"))
+    assert text_fingerprint("He sold a share of it.") != text_fingerprint("He sold of it.")
 
 
 def test_simhash_finds_near_duplicates_only() -> None:
@@ -256,6 +257,24 @@ def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
     assert list(inc.due()) == ["u/fresh", "u/week-stale"]
 
 
+def test_incremental_fetching_switches_off_with_its_setting() -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.settings import NEWSVAULT_DEFAULTS, scrapy_settings
+    from pipeline.config import Config
+
+    from_config = scrapy_settings(Config())
+    for key in ("NEWSVAULT_RECHECK", "NEWSVAULT_NEAR_DUPLICATE_DISTANCE"):
+        assert from_config[key] == NEWSVAULT_DEFAULTS[key], "config and settings defaults agree"
+
+    with pytest.raises(NotConfigured):
+        Incremental.from_crawler(get_crawler(settings_dict=dict(NEWSVAULT_DEFAULTS)))
+    on = get_crawler(settings_dict={**NEWSVAULT_DEFAULTS, "NEWSVAULT_INCREMENTAL": True})
+    inc = Incremental.from_crawler(on)
+    assert inc.rules == ((timedelta(days=2), timedelta(0)), (timedelta(days=14), timedelta(days=1)))
+
+
 class _Stats(dict):  # type: ignore[type-arg]
     def get_value(self, key: str, default: Any = None) -> Any:
         return self.get(key, default)
@@ -348,7 +367,7 @@ def _edit(root: Path, rel: str, old: str, new: str) -> None:
 
 
 @pytest.mark.slow
-def test_unchanged_site_second_run_asks_for_listings_and_due_rechecks_only(
+def test_later_runs_ask_for_listings_due_rechecks_and_moved_articles_only(
     make_site: Any, manifest: dict[str, Any], write_config: Any, cli: Any, db_path: Path
 ) -> None:
     site = make_site()
@@ -366,6 +385,19 @@ def test_unchanged_site_second_run_asks_for_listings_and_due_rechecks_only(
     assert all(a.if_none_match for a in site.answers if a.path != "/robots.txt")
     assert len(site.answers) == len(asked), "nothing is asked twice"
     assert _runs(db_path) == [(12, 0, 0), (0, 0, 4)]
+
+    # an old article's sitemap lastmod moves: it alone is asked for besides the due ones
+    root = Path(site.root)
+    moved = (datetime.now(UTC) + timedelta(minutes=1)).isoformat(timespec="seconds")
+    _edit(root, "sitemap-posts.xml", "2026-11-20T16:10:00+00:00", moved)
+    _edit(root, "sitemap_index.xml", "2026-11-28T19:05:00+00:00", moved)
+    del site.answers[:]
+    _run(cli, config)
+    articles = {a.path for a in site.answers} & set(manifest["articles"])
+    assert articles == due | {"/2026/11/harbour-dredging/"}
+    del site.answers[:]
+    _run(cli, config)  # the moved lastmod is remembered: not asked for again
+    assert "/2026/11/harbour-dredging/" not in {a.path for a in site.answers}
 
 
 @pytest.mark.slow
@@ -413,26 +445,6 @@ def test_edited_article_gives_one_revision_and_a_trivial_change_none(
         (True, False),
         (False, True),
     ]
-
-
-@pytest.mark.slow
-def test_moved_lastmod_brings_an_old_article_back(
-    make_site: Any, write_config: Any, cli: Any, db_path: Path
-) -> None:
-    site = make_site()
-    config = _config(write_config, site, [])  # nothing is ever due: only lastmod counts
-    _run(cli, config)
-    root = Path(site.root)
-    edited = (datetime.now(UTC) + timedelta(minutes=1)).isoformat(timespec="seconds")
-    _edit(root, "sitemap-news.xml", "2026-11-28T13:45:00+00:00", edited)
-    _edit(root, "sitemap_index.xml", "2026-11-28T19:05:00+00:00", edited)
-    del site.answers[:]
-    _run(cli, config)
-    articles = {a.path for a in site.answers if a.path.startswith(("/news/", "/20", "/stories"))}
-    assert articles == {"/news/storm-warning.html"}
-    del site.answers[:]
-    _run(cli, config)  # the new lastmod is remembered: not fetched a third time
-    assert not [a for a in site.answers if a.path.startswith("/news/")]
 
 
 @pytest.mark.slow
