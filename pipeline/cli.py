@@ -100,7 +100,13 @@ def _print_summary(results: Sequence[Any]) -> None:
     Console(width=100).print(table)
 
 
-def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str) -> int:
+def _crawl(
+    config: Config,
+    names: Sequence[str],
+    limit: int | None,
+    trigger: str,
+    progress_interval: float = 2.0,
+) -> int:
     from pipeline.run import run_crawl
 
     _check_sources(config, names)
@@ -108,9 +114,14 @@ def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str
     if not sources:
         _fail(f"{config.path}: no sources configured", EXIT_CONFIG)
     try:
-        results = run_crawl(config, sources, limit=limit, trigger=trigger)
+        results = run_crawl(
+            config, sources, limit=limit, trigger=trigger, progress_interval=progress_interval
+        )
     except StorageError as exc:
         _fail(str(exc), EXIT_STORAGE)
+    for r in results:
+        if r.status == "skipped":
+            click.echo(f"newsvault: {r.source}: skipped, {r.message}", err=True)
     _print_summary(results)
     if results and all(r.status == "failed" for r in results):
         click.echo("newsvault: every source failed; see `newsvault runs` and the log", err=True)
@@ -129,7 +140,20 @@ def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str
     hidden=True,
     help="recorded with the run (the daemon passes 'schedule')",
 )
-def crawl(config: Config, source_names: tuple[str, ...], limit: int | None, trigger: str) -> None:
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    hidden=True,
+    help="seconds between progress lines on stderr; 0: none (the daemon passes its own)",
+)
+def crawl(
+    config: Config,
+    source_names: tuple[str, ...],
+    limit: int | None,
+    trigger: str,
+    progress_interval: float,
+) -> None:
     """Archive every source (or the named ones) once.
 
     Prints progress while it runs and a summary table at the end.
@@ -138,7 +162,7 @@ def crawl(config: Config, source_names: tuple[str, ...], limit: int | None, trig
 
         newsvault crawl --source example-news --limit 50
     """
-    sys.exit(_crawl(config, source_names, limit, trigger))
+    sys.exit(_crawl(config, source_names, limit, trigger, progress_interval))
 
 
 @main.command()
@@ -191,5 +215,18 @@ def export(config: Config, source_names: tuple[str, ...], fmt: str, output: Any)
         _fail(str(exc), EXIT_STORAGE)
 
 
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m pipeline.cli`: run the group of the importable module, where the commands below
+    # are registered (registering them in __main__ too would import their modules in a circle).
+    from pipeline.cli import main as _registered
+
+    _registered()
+
+if __name__ == "pipeline.cli":  # not in __main__, nor when a worker process re-runs it as __mp_main__
+    # Commands that live in modules of their own:
+    from pipeline.cli_daemon import daemon, runs, status
+
+    main.add_command(daemon)
+    main.add_command(runs)
+    main.add_command(status)

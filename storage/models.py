@@ -6,6 +6,7 @@
 - ``fetches``: one row per successful fetch of an article page (URL, time, status, headers, body).
 - ``failures``: one row per URL that could not be archived in a run, with the reason.
 - ``runs``: one row per crawl of one source.
+- ``locks``: one row per source being crawled right now (who holds it, last heartbeat).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Article", "Base", "Body", "Failure", "Fetch", "Run", "UTCDateTime"]
+__all__ = ["Article", "Base", "Body", "Failure", "Fetch", "Lock", "Run", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -136,3 +137,15 @@ class Failure(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class Lock(Base):
+    """A source being crawled now: at most one row, so at most one crawl, per source."""
+
+    __tablename__ = "locks"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    hostname: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
