@@ -223,7 +223,7 @@ if __name__ == "__main__":  # pragma: no cover
 
     _registered()
 
-if __name__ == "pipeline.cli":  # not in __main__, nor when a worker process re-runs it as __mp_main__
+if __name__ == "pipeline.cli":  # not as __main__, nor as a worker's __mp_main__ re-run
     # Commands that live in modules of their own:
     from pipeline.cli_daemon import daemon, runs, status
 

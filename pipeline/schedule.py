@@ -291,6 +291,13 @@ class Daemon:
         )
         for child in running:
             child.terminate("shutdown")
+            self._event(
+                logging.INFO,
+                "run-stopping",
+                child.source,
+                f"sent SIGTERM to the crawl (pid {child.pid}): it writes what it has and stops",
+                pid=child.pid,
+            )
         while True:
             with self._lock:
                 left = list(self.children.values())

@@ -84,7 +84,11 @@ def test_another_hosts_lock_goes_stale_only_when_its_heartbeat_stops(
 
 
 def test_manual_crawl_skips_a_source_another_crawl_holds(
-    site: LocalSite, write_config, cli, db_path: Path, archive: Archive  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    write_config,
+    cli,
+    db_path: Path,
+    archive: Archive,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([{"name": "gazette", "feeds": [site.url("/feed.xml")]}])
     mine = RunLog(archive)  # this test process plays the crawl that holds the lock
