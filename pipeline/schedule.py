@@ -188,9 +188,9 @@ class Daemon:
             rc = child.proc.poll()
             if rc is not None:
                 child.reap()
+                settle(child, rc, self.runlog, self.log)  # before a new run of it may start
                 with self._lock:
                     self.children.pop(name, None)
-                settle(child, rc, self.runlog, self.log)
             elif child.over_budget():
                 self._event(
                     logging.WARNING,

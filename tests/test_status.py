@@ -150,3 +150,22 @@ def test_missed_fire_within_grace_since_the_last_run() -> None:
     c, s = _config("0 9 * * 0", grace=7 * 86400)  # Sundays at 9 (cron's weekday 0)
     sunday = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)  # 2026-11-29 is a Sunday
     assert missed_fire(c, s, now - timedelta(days=3), now) == sunday  # type: ignore[arg-type]
+
+
+def test_daemon_refuses_to_start_without_sources_a_log_file_or_an_archive(
+    tmp_path: Path, config_file: Path, write_config: Callable[..., Path]
+) -> None:
+    def daemon(config: Path, *more: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["daemon", "--config", str(config), *more])
+        return result.exit_code, result.output
+
+    code, out = daemon(config_file, "--log-file", str(tmp_path / "no" / "such" / "dir.log"))
+    assert code == 2 and "cannot open the log file" in out
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("sources: []\n")
+    code, out = daemon(empty)
+    assert code == 2 and "no sources configured" in out
+    text = config_file.read_text().replace(str(tmp_path / "archive.db"), "/nonexistent/dir/a.db")
+    config_file.write_text(text)
+    code, out = daemon(config_file, "--log-file", str(tmp_path / "d.log"))
+    assert code == 3 and "cannot create the archive" in out
