@@ -7,66 +7,27 @@ those are counted and recorded), 1 the work could not be done (every source's ru
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from pipeline.config import Config, config_path_from_env, load_config
-from pipeline.errors import ConfigError, StorageError
+from pipeline.cli_common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_STORAGE,
+    _check_sources,
+    _fail,
+    config_option,
+    source_option,
+)
+from pipeline.config import Config
+from pipeline.errors import StorageError
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"newsvault: {message}", err=True)
-    sys.exit(code)
-
-
-def config_option(fn: F) -> F:
-    """``--config PATH``, loaded and validated once, passed on as ``config: Config``."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="config file (default: $NEWSVAULT_CONFIG, else ./config.yaml)",
-    )
-    @functools.wraps(fn)
-    def wrapper(*args: Any, config_path: Path | None, **kwargs: Any) -> Any:
-        try:
-            config = load_config(config_path or config_path_from_env())
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
-        return fn(*args, config=config, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def source_option(fn: F) -> F:
-    return click.option(
-        "--source",
-        "source_names",
-        multiple=True,
-        metavar="NAME",
-        help="only this source (repeatable; default: all)",
-    )(fn)
-
-
-def _check_sources(config: Config, names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            config.source(name)
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsvault")
@@ -189,44 +150,20 @@ def demo(db_path: Path) -> None:
     sys.exit(run_demo(db_path, _print_summary))
 
 
-@main.command()
-@config_option
-@source_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="file (default: stdout)")
-def export(config: Config, source_names: tuple[str, ...], fmt: str, output: Any) -> None:
-    """Stream the archive, one JSON object per article.
+from pipeline import cli_archive, cli_daemon, cli_history, cli_serve  # noqa: E402
 
-    Example:
-
-        newsvault export --format jsonl --source example-news -o articles.jsonl
-    """
-    from pipeline.export import write_jsonl
-    from storage.repository import Archive
-
-    _check_sources(config, source_names)
-    try:
-        archive = Archive.open(config.database)
-        try:
-            write_jsonl(archive.iter_articles(tuple(source_names)), output)
-        finally:
-            archive.close()
-    except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
-
+main.add_command(cli_archive.search)
+main.add_command(cli_archive.show)
+main.add_command(cli_archive.export)
+main.add_command(cli_archive.stats)
+main.add_command(cli_archive.reextract)
+main.add_command(cli_serve.serve)
+main.add_command(cli_history.history)
+main.add_command(cli_history.diff)
+main.add_command(cli_daemon.daemon)
+main.add_command(cli_daemon.runs)
+main.add_command(cli_daemon.status)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # `python -m pipeline.cli`: run the group of the importable module, where the commands below
-    # are registered (registering them in __main__ too would import their modules in a circle).
-    from pipeline.cli import main as _registered
-
-    _registered()
-
-if __name__ == "pipeline.cli":  # not as __main__, nor as a worker's __mp_main__ re-run
-    # Commands that live in modules of their own:
-    from pipeline.cli_daemon import daemon, runs, status
-
-    main.add_command(daemon)
-    main.add_command(runs)
-    main.add_command(status)
+    main()

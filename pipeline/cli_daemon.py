@@ -13,7 +13,14 @@ from typing import Any
 
 import click
 
-from pipeline.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, EXIT_STORAGE, _fail, config_option
+from pipeline.cli_common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_STORAGE,
+    _fail,
+    config_option,
+)
 from pipeline.config import Config, Source
 from pipeline.errors import StorageError
 from pipeline.schedule import next_fire, schedule_of
