@@ -106,3 +106,38 @@ def test_manual_crawl_skips_a_source_another_crawl_holds(
     assert proc.returncode == 0, proc.stderr
     assert [r["status"] for r in archive.runs("gazette")] == ["ok", "skipped"]
     assert mine.holder("gazette") is None, "the crawl gave its lock back"
+
+
+HEARTBEAT_PROBE = """
+import sys
+import pipeline.locks as locks
+from pipeline.config import load_config
+from pipeline.run import run_crawl
+from storage.runlog import RunLog
+
+locks.SourceLocks.__init__.__kwdefaults__ = {"heartbeat": 0.05, "stale_after": 300.0}
+beats = []
+real = RunLog.heartbeat
+RunLog.heartbeat = lambda self, source: beats.append(source) or real(self, source)
+config = load_config(__import__("pathlib").Path(sys.argv[1]))
+[result] = run_crawl(config, config.sources, progress_interval=0)
+print(result.status, len(beats), sorted(set(beats)))
+"""
+
+
+@pytest.mark.slow
+def test_a_running_crawl_keeps_its_lock_fresh(
+    site: LocalSite, write_config, db_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    config = write_config([{"name": "gazette", "sitemaps": [site.url("/sitemap_index.xml")]}])
+    proc = subprocess.run(
+        [sys.executable, "-c", HEARTBEAT_PROBE, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    status, beats, sources = proc.stdout.strip().split(maxsplit=2)
+    assert status == "ok" and int(beats) >= 2 and sources == "['gazette']", proc.stdout
+    with sqlite3.connect(db_path) as con:
+        assert con.execute("SELECT count(*) FROM locks").fetchone() == (0,), "released at the end"
