@@ -23,7 +23,8 @@ from pipeline.cli_common import (
 )
 from pipeline.config import Config, Source
 from pipeline.errors import StorageError
-from pipeline.schedule import next_fire, schedule_of
+from pipeline.locks import STALE_AFTER_SECONDS
+from pipeline.schedule import DAEMON_LOCK, next_fire, schedule_of
 
 __all__ = ["daemon", "health", "runs", "status"]
 
@@ -92,7 +93,8 @@ def daemon(config: Config, log_file: Path | None, log_format: str) -> None:
     Each source runs on its `schedule:` crontab string (else daemon.default_schedule), each run
     in its own `newsvault crawl` process, never two at once per source. SIGTERM or SIGINT stops
     cleanly (running crawls write what they have) and exits 0; SIGHUP reloads the config file.
-    Exit status 2: bad config or log file; 3: the archive cannot be opened.
+    Exit status 1: another daemon runs against the same archive; 2: bad config or log file;
+    3: the archive cannot be opened.
 
     Example:
 
@@ -117,8 +119,12 @@ def daemon(config: Config, log_file: Path | None, log_format: str) -> None:
         _fail(str(exc), EXIT_STORAGE)
     try:
         code = Daemon(config, RunLog(archive), log).run()
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORAGE)
     finally:
         archive.close()
+    if code == EXIT_FAILED:
+        _fail("another newsvault daemon is running against this archive; not started", code)
     sys.exit(code)
 
 
@@ -198,7 +204,8 @@ def status(config: Config) -> None:
 
     Unhealthy: the last run failed (or timed out, or its process died), or no run has succeeded
     for longer than daemon.unhealthy_after. Usable as a health check (exit status 0 or 1;
-    2 bad config, 3 the archive cannot be opened).
+    2 bad config, 3 the archive cannot be opened). Also says whether a daemon is running
+    against the archive (for information: the exit status depends on the runs only).
 
     Example:
 
@@ -217,6 +224,7 @@ def status(config: Config) -> None:
         table.add_column(col, overflow="fold")
     problems: list[str] = []
     try:
+        daemon_line = _daemon_line(runlog.holder(DAEMON_LOCK), now)
         for source in config.sources:
             hist = runlog.history(source.name)
             ok, why = health(config, hist, now)
@@ -228,6 +236,7 @@ def status(config: Config) -> None:
     finally:
         runlog.archive.close()
     _console().print(table)
+    click.echo(daemon_line)
     for problem in problems:
         click.echo(f"newsvault: unhealthy: {problem}", err=True)
     sys.exit(EXIT_FAILED if problems else EXIT_OK)
@@ -253,3 +262,14 @@ def _status_row(
         _when(nxt) if nxt else "-",
         ("ok" if why == "ok" else why) if ok else f"UNHEALTHY: {why}",
     )
+
+
+def _daemon_line(holder: Any, now: datetime) -> str:
+    if holder is None:
+        return "daemon: not running against this archive"
+    age = now - holder.heartbeat_at
+    if age > timedelta(seconds=STALE_AFTER_SECONDS):
+        return (
+            f"daemon: not running (its last sign of life was {_span(age)} ago, {holder.describe()})"
+        )
+    return f"daemon: running, {holder.describe()}"

@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -38,12 +39,15 @@ from pipeline.children import CrawlChild, crawl_command, settle
 from pipeline.config import Config, Source, load_config
 from pipeline.cron import parse_cron
 from pipeline.errors import ConfigError, StorageError
+from pipeline.locks import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS
 from storage.repository import utcnow
 from storage.runlog import RunLog
 
-__all__ = ["Daemon", "missed_fire", "next_fire", "schedule_of"]
+__all__ = ["DAEMON_LOCK", "Daemon", "missed_fire", "next_fire", "schedule_of"]
 
 _TICK = 0.2
+#: the daemon's own row in the locks table (not a valid source name, so never a source's)
+DAEMON_LOCK = "(daemon)"
 
 
 def schedule_of(config: Config, source: Source) -> str:
@@ -86,6 +90,7 @@ class Daemon:
         self._stopping = False
         self._stop_signals = 0
         self._reload_requested = False
+        self._last_beat = 0.0
         self.scheduler = BackgroundScheduler(
             timezone=config.daemon.timezone,
             executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -245,8 +250,45 @@ class Daemon:
 
     # -- running -------------------------------------------------------------------------------
 
+    def _beat(self) -> None:
+        """Keep the daemon's own lock fresh (so `newsvault status` can tell it is alive)."""
+        if time.monotonic() - self._last_beat < HEARTBEAT_SECONDS:
+            return
+        self._last_beat = time.monotonic()
+        try:
+            if not self.runlog.heartbeat(DAEMON_LOCK):
+                self._event(logging.ERROR, "lock-lost", None, "the daemon lock was taken over")
+        except StorageError as exc:
+            self._event(logging.WARNING, "lock-stale", None, f"cannot refresh the lock: {exc}")
+
+    def _loop(self) -> None:
+        while not self._stop_signals:
+            try:
+                if self._reload_requested:
+                    self._reload_requested = False
+                    self._reload()
+                self._tick()
+                self._beat()
+            except Exception:  # a bug must not orphan the running crawls: log it, go on
+                self.log.exception("internal error", extra={"event": "error", "source": None})
+            time.sleep(_TICK)
+
     def run(self) -> int:
-        """Run until SIGTERM or SIGINT; returns the exit status (0)."""
+        """Run until SIGTERM or SIGINT; returns the exit status.
+
+        0 after a clean stop; 1 if another daemon is running against the same archive (its
+        lock is live). Raises StorageError if the archive cannot be written at start.
+        """
+        holder = self.runlog.acquire(DAEMON_LOCK, stale_after=STALE_AFTER_SECONDS)
+        if holder is not None:
+            self._event(
+                logging.ERROR,
+                "refused",
+                None,
+                f"another newsvault daemon is running against this archive: {holder.describe()}",
+            )
+            return 1
+        self._last_beat = time.monotonic()
         old = {
             sig: signal.signal(sig, handler)
             for sig, handler in (
@@ -260,22 +302,22 @@ class Daemon:
                 logging.INFO,
                 "started",
                 None,
-                f"newsvault daemon started: {len(self.config.sources)} sources, "
-                f"config {self.config.path}",
+                f"newsvault daemon started (pid {os.getpid()}): {len(self.config.sources)} "
+                f"sources, config {self.config.path}",
+                pid=os.getpid(),
             )
             self._plan(self.config, catch_up=True)
             self.scheduler.start()
             self._log_plan()
-            while not self._stop_signals:
-                if self._reload_requested:
-                    self._reload_requested = False
-                    self._reload()
-                self._tick()
-                time.sleep(_TICK)
+            self._loop()
             self._shutdown()
         finally:
             for sig, handler in old.items():
                 signal.signal(sig, handler)
+            try:
+                self.runlog.release(DAEMON_LOCK)
+            except StorageError as exc:
+                self._event(logging.WARNING, "lock-stale", None, f"cannot release the lock: {exc}")
         return 0
 
     def _shutdown(self) -> None:

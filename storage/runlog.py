@@ -27,8 +27,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from pipeline.errors import StorageError
 from storage.models import Lock, Run
 from storage.repository import RUN_COUNTERS, Archive, utcnow
 
@@ -188,9 +190,13 @@ class RunLog:
         return self.archive._write(fn)
 
     def holder(self, source: str) -> LockHolder | None:
-        with Session(self.archive.engine) as s:
-            row = s.get(Lock, source)
-            return _holder(row) if row is not None else None
+        """Who holds ``source``'s lock, if anyone. Raises StorageError if it cannot be read."""
+        try:
+            with Session(self.archive.engine) as s:
+                row = s.get(Lock, source)
+                return _holder(row) if row is not None else None
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the archive's locks: {exc}") from exc
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -219,6 +225,12 @@ class RunLog:
 
     def run_of_process(self, source: str, pid: int, since: datetime) -> dict[str, Any] | None:
         """The newest run of ``source`` that process ``pid`` started at or after ``since``."""
+        try:
+            return self._run_of_process(source, pid, since)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the archive's runs: {exc}") from exc
+
+    def _run_of_process(self, source: str, pid: int, since: datetime) -> dict[str, Any] | None:
         with Session(self.archive.engine) as s:
             q = (
                 select(Run)
@@ -243,7 +255,16 @@ class RunLog:
         self.archive._write(fn)
 
     def history(self, source: str) -> SourceHistory:
-        """The source's latest run, latest finished run, latest successful run, first start."""
+        """The source's latest run, latest finished run, latest successful run, first start.
+
+        Raises StorageError if the runs cannot be read.
+        """
+        try:
+            return self._history(source)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the archive's runs: {exc}") from exc
+
+    def _history(self, source: str) -> SourceHistory:
         with Session(self.archive.engine) as s:
             newest = select(Run).where(Run.source == source).order_by(Run.id.desc()).limit(1)
             last = s.scalars(newest).first()

@@ -187,11 +187,21 @@ def finished(d: Daemon, n: int, status: str = "ok", source: str | None = None) -
 def test_runs_on_schedule_each_recorded_each_article_stored_once(
     site: LocalSite,
     start_daemon,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    db_path: Path,
+    cli,  # type: ignore[no-untyped-def]
 ) -> None:
     d = start_daemon([{"name": "gazette", "feeds": [site.url("/feed.xml")], "schedule": EVERY_2S}])
+    second = cli("daemon", "--config", str(d.config), timeout=60)
+    assert second.returncode == 1, "one daemon per archive"
+    assert f"another newsvault daemon is running against this archive: pid {d.proc.pid}" in (
+        second.stderr
+    )
     d.wait_for(finished(d, 2), "two finished runs")
+    status = cli("status", "--config", str(d.config), timeout=60)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"daemon: running, pid {d.proc.pid}" in status.stdout
     assert d.stop() == 0
+    assert "daemon: not running" in cli("status", "--config", str(d.config)).stdout
     runs = [r for r in d.runs() if r["status"] != "skipped"]
     assert all(r["trigger"] == "schedule" for r in runs)
     # the second run finds the same articles again (re-checked or not yet due): nothing new

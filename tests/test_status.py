@@ -67,6 +67,7 @@ def test_status_is_0_for_sources_that_have_not_run_yet(config_file: Path, runlog
     code, out = status(config_file)
     assert code == 0, out
     assert "no runs yet" in out
+    assert "daemon: not running against this archive" in out
 
 
 @pytest.mark.parametrize("last", ["failed", "timed out", "interrupted"])
