@@ -120,7 +120,7 @@ class Daemon:
                         logging.INFO,
                         "catch-up",
                         source.name,
-                        f"missed the run due at {missed:%Y-%m-%d %H:%M:%S} UTC: running it now",
+                        f"missed the run due at {missed:%Y-%m-%d %H:%M:%S %Z}: running it now",
                     )
             kwargs: dict[str, Any] = {"next_run_time": first} if first else {}
             self.scheduler.add_job(

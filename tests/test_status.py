@@ -170,3 +170,15 @@ def test_daemon_refuses_to_start_without_sources_a_log_file_or_an_archive(
     config_file.write_text(text)
     code, out = daemon(config_file, "--log-file", str(tmp_path / "d.log"))
     assert code == 3 and "cannot create the archive" in out
+
+
+def test_jitter_delays_each_fire_by_at_most_its_seconds() -> None:
+    from pipeline.cron import parse_cron
+
+    now = datetime(2026, 11, 29, 12, 30, tzinfo=UTC)
+    assert parse_cron("0 * * * *").get_next_fire_time(None, now) == now.replace(hour=13, minute=0)
+    trigger = parse_cron("0 * * * *", jitter=30)
+    fires = {trigger.get_next_fire_time(None, now) for _ in range(50)}
+    base = now.replace(hour=13, minute=0)
+    assert all(base <= f <= base + timedelta(seconds=30) for f in fires)
+    assert len(fires) > 1, "the delay is random"
