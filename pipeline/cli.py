@@ -61,7 +61,13 @@ def _print_summary(results: Sequence[Any]) -> None:
     Console(width=100).print(table)
 
 
-def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str) -> int:
+def _crawl(
+    config: Config,
+    names: Sequence[str],
+    limit: int | None,
+    trigger: str,
+    progress_interval: float = 2.0,
+) -> int:
     from pipeline.run import run_crawl
 
     _check_sources(config, names)
@@ -69,9 +75,14 @@ def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str
     if not sources:
         _fail(f"{config.path}: no sources configured", EXIT_CONFIG)
     try:
-        results = run_crawl(config, sources, limit=limit, trigger=trigger)
+        results = run_crawl(
+            config, sources, limit=limit, trigger=trigger, progress_interval=progress_interval
+        )
     except StorageError as exc:
         _fail(str(exc), EXIT_STORAGE)
+    for r in results:
+        if r.status == "skipped":
+            click.echo(f"newsvault: {r.source}: skipped, {r.message}", err=True)
     _print_summary(results)
     if results and all(r.status == "failed" for r in results):
         click.echo("newsvault: every source failed; see `newsvault runs` and the log", err=True)
@@ -90,7 +101,20 @@ def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str
     hidden=True,
     help="recorded with the run (the daemon passes 'schedule')",
 )
-def crawl(config: Config, source_names: tuple[str, ...], limit: int | None, trigger: str) -> None:
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    hidden=True,
+    help="seconds between progress lines on stderr; 0: none (the daemon passes its own)",
+)
+def crawl(
+    config: Config,
+    source_names: tuple[str, ...],
+    limit: int | None,
+    trigger: str,
+    progress_interval: float,
+) -> None:
     """Archive every source (or the named ones) once.
 
     Prints progress while it runs and a summary table at the end.
@@ -99,7 +123,7 @@ def crawl(config: Config, source_names: tuple[str, ...], limit: int | None, trig
 
         newsvault crawl --source example-news --limit 50
     """
-    sys.exit(_crawl(config, source_names, limit, trigger))
+    sys.exit(_crawl(config, source_names, limit, trigger, progress_interval))
 
 
 @main.command()
@@ -126,7 +150,7 @@ def demo(db_path: Path) -> None:
     sys.exit(run_demo(db_path, _print_summary))
 
 
-from pipeline import cli_archive, cli_history, cli_serve  # noqa: E402
+from pipeline import cli_archive, cli_daemon, cli_history, cli_serve  # noqa: E402
 
 main.add_command(cli_archive.search)
 main.add_command(cli_archive.show)
@@ -136,6 +160,10 @@ main.add_command(cli_archive.reextract)
 main.add_command(cli_serve.serve)
 main.add_command(cli_history.history)
 main.add_command(cli_history.diff)
+main.add_command(cli_daemon.daemon)
+main.add_command(cli_daemon.runs)
+main.add_command(cli_daemon.status)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -144,6 +144,8 @@ class DaemonSettings(_Frozen):
     run_timeout: int = Field(1800, ge=1)
     misfire_grace: int = Field(3600, ge=1)
     unhealthy_after: int = Field(86400, ge=60)
+    kill_after: int = Field(60, ge=1, le=3600)
+    progress_interval: float = Field(60.0, ge=0)
 
     @field_validator("default_schedule")
     @classmethod

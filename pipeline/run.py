@@ -41,32 +41,49 @@ def run_crawl(
 ) -> list[RunResult]:
     """Crawl ``sources`` once, concurrently, and return one result per source.
 
-    Raises StorageError before fetching anything if the archive cannot be opened or migrated.
+    Each source's lock is taken first (:mod:`pipeline.locks`): a source another live crawl is
+    running is not crawled; its result (and recorded run) has status "skipped" and a message
+    naming that crawl. Raises StorageError before fetching anything if the archive cannot be
+    opened, migrated or written.
     """
     from scrapy.crawler import CrawlerProcess
 
     from crawler.extensions import progress_counts
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
+    from pipeline.locks import SourceLocks
     from storage.repository import Archive
+    from storage.runlog import RunLog
 
-    Archive.open(config.database).close()  # fail fast, and migrate once, before any fetch
-    settings = scrapy_settings(
-        config,
-        trigger=trigger,
-        progress_interval=progress_interval,
-        extract_workers=extract_workers,
-    )
-    settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
-    logging.getLogger("scrapy").setLevel(logging.WARNING)
-    process = CrawlerProcess(settings)
-    crawlers = []
-    for source in sources:
-        crawler = process.create_crawler(NewsSpider)
-        crawlers.append((source, crawler))
-        process.crawl(crawler, source=source, limit=limit)
-    process.start()
-    results = []
+    archive = Archive.open(config.database)  # fail fast, and migrate once, before any fetch
+    locks = SourceLocks(RunLog(archive))
+    try:
+        mine, skipped = locks.take(sources, trigger)
+        results = [
+            RunResult(name, run_id, "skipped", 0, 0, 0, 0, 0, 0, message)
+            for name, run_id, message in skipped
+        ]
+        if not mine:
+            return results
+        settings = scrapy_settings(
+            config,
+            trigger=trigger,
+            progress_interval=progress_interval,
+            extract_workers=extract_workers,
+        )
+        settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
+        logging.getLogger("scrapy").setLevel(logging.WARNING)
+        process = CrawlerProcess(settings)
+        crawlers = []
+        for source in mine:
+            crawler = process.create_crawler(NewsSpider)
+            crawlers.append((source, crawler))
+            process.crawl(crawler, source=source, limit=limit)
+        locks.start_heartbeat()
+        process.start()
+    finally:
+        locks.release_all()
+        archive.close()
     for source, crawler in crawlers:
         stats = crawler.stats
         assert stats is not None
@@ -81,6 +98,9 @@ def run_crawl(
                 **counts,
             )
         )
-    if any(r.message for r in results) and all(r.status == "failed" for r in results):
-        raise StorageError(next(r.message for r in results if r.message) or "storage failed")
+    order = {s.name: i for i, s in enumerate(sources)}
+    results.sort(key=lambda r: order.get(r.source, 0))
+    crawled = [r for r in results if r.status != "skipped"]
+    if any(r.message for r in crawled) and all(r.status == "failed" for r in crawled):
+        raise StorageError(next(r.message for r in crawled if r.message) or "storage failed")
     return results

@@ -11,6 +11,7 @@
 - ``aliases``: other URLs of an article (tracking, amp, print, canonical variants, and pages of
   the same source with the same or nearly the same text), each with the reason.
 - ``validators``: ETag / Last-Modified of feeds and sitemaps, for conditional re-fetches.
+- ``locks``: one row per source being crawled right now (who holds it, last heartbeat).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "Body",
     "Failure",
     "Fetch",
+    "Lock",
     "Revision",
     "Run",
     "UTCDateTime",
@@ -218,3 +220,15 @@ class Validator(Base):
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Lock(Base):
+    """A source being crawled now: at most one row, so at most one crawl, per source."""
+
+    __tablename__ = "locks"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    hostname: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
