@@ -1,5 +1,8 @@
 """Downloader middlewares.
 
+:class:`RedirectLoopMiddleware` turns a redirect back to a URL already in the chain into a
+recorded failure (Scrapy's duplicate filter would otherwise drop it without a word).
+
 :class:`SafetyMiddleware` is the crawler's guard: only http and https, only the source's own
 domains (redirects included, as every redirect passes through it again), and no loopback,
 private, link-local, multicast or reserved addresses unless ``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``
@@ -12,19 +15,51 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 
 from pipeline.urls import host_in
 
-__all__ = ["BlockedRequest", "SafetyMiddleware", "is_public_address"]
+__all__ = [
+    "BlockedRequest",
+    "RedirectLoop",
+    "RedirectLoopMiddleware",
+    "SafetyMiddleware",
+    "is_public_address",
+]
 
 
 class BlockedRequest(IgnoreRequest):
     """Raised by :class:`SafetyMiddleware` for a request it refuses; the message says why."""
+
+
+class RedirectLoop(IgnoreRequest):
+    """Raised by :class:`RedirectLoopMiddleware` when a redirect leads back into its chain."""
+
+
+def _strip_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+class RedirectLoopMiddleware:
+    """Fails a request whose redirect points at a URL already visited in its redirect chain.
+
+    It sits after (numerically above) Scrapy's RedirectMiddleware, so it sees the 3xx first.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = _strip_fragment(urljoin(request.url, location.decode("latin-1")))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in {_strip_fragment(u) for u in chain}:
+            raise RedirectLoop("redirect loop: " + " -> ".join([*chain, target]))
+        return response
 
 
 def is_public_address(addr: str) -> bool:

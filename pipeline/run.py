@@ -50,7 +50,11 @@ def run_crawl(
     from crawler.spiders.news import NewsSpider
     from storage.repository import Archive
 
-    Archive.open(config.database).close()  # fail fast, and migrate once, before any fetch
+    archive = Archive.open(config.database)  # fail fast, and migrate once, before any fetch
+    try:
+        waiting = {s.name: archive.waiting_urls(s.name) for s in sources}
+    finally:
+        archive.close()
     settings = scrapy_settings(
         config,
         trigger=trigger,
@@ -60,11 +64,13 @@ def run_crawl(
     settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     process = CrawlerProcess(settings)
+    # An unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(NewsSpider)
         crawlers.append((source, crawler))
-        process.crawl(crawler, source=source, limit=limit)
+        process.crawl(crawler, source=source, limit=limit, waiting=waiting[source.name])
     process.start()
     results = []
     for source, crawler in crawlers:

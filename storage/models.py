@@ -27,7 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Article", "Base", "Body", "Failure", "Fetch", "Run", "UTCDateTime"]
+__all__ = ["Article", "Backoff", "Base", "Body", "Failure", "Fetch", "Run", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -135,4 +135,17 @@ class Failure(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Backoff(Base):
+    """A URL whose server asked us to come back later (HTTP 429/503): not fetched before
+    ``not_before``. ``attempts`` counts refusals in a row; the row goes once the URL is stored."""
+
+    __tablename__ = "backoff"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
     reason: Mapped[str] = mapped_column(Text)
