@@ -237,10 +237,14 @@ class StorePipeline:
         self.stats.set_value("newsvault/run_id", self.run_id)
 
     def _fatal(self, exc: StorageError) -> None:
+        if self.stats.get_value("newsvault/fatal"):
+            return  # already stopping
         log.error("archive write failed, stopping the run: %s", exc)
         self.stats.set_value("newsvault/fatal", str(exc))
         if self.crawler is not None and self.crawler.engine is not None:
-            self.crawler.engine.close_spider(reason="storage-error")
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage-error"))
 
     def process_item(self, item: Any) -> Any:
         from storage.repository import ArticleRecord, FetchRecord
@@ -286,7 +290,7 @@ class StorePipeline:
             outcome = self.archive.save_article(self.run_id, record, fetch)
         except StorageError as exc:
             self._fatal(exc)
-            raise DropItem(f"not stored: {exc}") from None
+            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
         name = "articles_skipped" if outcome.value == "duplicate" else f"articles_{outcome.value}"
         self.stats.inc_value(f"newsvault/{name}")
         return item

@@ -52,6 +52,7 @@ def run_crawl(
 
     archive = Archive.open(config.database)  # fail fast, and migrate once, before any fetch
     try:
+        archive.check_writable()
         waiting = {s.name: archive.waiting_urls(s.name) for s in sources}
     finally:
         archive.close()

@@ -72,6 +72,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_WHY = (
+    ("readonly", "the archive file or its folder is read-only"),
+    ("disk is full", "the disk is full"),
+    ("disk i/o error", "the disk is full or the file cannot be written"),
+    ("unable to open", "the archive file cannot be opened"),
+)
+
+
+def _explain(exc: OperationalError) -> str:
+    """The database's own message, with what it most likely means for the user."""
+    text = str(exc.orig)
+    for needle, why in _WHY:
+        if needle in text.lower():
+            return f"{text} ({why})"
+    return text
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -152,6 +169,20 @@ class Archive:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """Raise StorageError now if the archive cannot be written (a read-only file, folder or
+        database), so a crawl stops before fetching anything. Writes nothing."""
+        try:
+            with self.engine.connect() as conn, conn.begin() as tx:
+                # SQLite takes the write lock here (BEGIN IMMEDIATE); any database refuses an
+                # UPDATE when it is read-only, even one that matches no row.
+                conn.execute(update(Run).where(Run.id == -1).values(status="running"))
+                tx.rollback()
+        except OperationalError as exc:
+            raise StorageError(f"cannot write to the archive: {_explain(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot write to the archive: {exc}") from exc
+
     def _write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run ``fn`` in one transaction, retrying when another writer holds the lock."""
         delay = 0.05
@@ -162,7 +193,7 @@ class Archive:
             except OperationalError as exc:
                 locked = "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
                 if not locked or attempt == attempts - 1:
-                    raise StorageError(f"cannot write to the archive: {exc.orig}") from exc
+                    raise StorageError(f"cannot write to the archive: {_explain(exc)}") from exc
                 time.sleep(delay)
                 delay *= 2
             except IntegrityError:

@@ -39,13 +39,15 @@ class Hit:
 class Route:
     """What a path answers. ``behaviour``: "" (a plain response), "hang" (never answers),
     "trickle" (one byte a second), "cut" (Content-Length larger than the body), "reset"
-    (TCP RST before any answer). ``then``: the route used from the second request on."""
+    (TCP RST before any answer). ``then``: the route used from the second request on.
+    ``delay``: seconds to wait before answering (a slow but healthy server)."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html"})
     behaviour: str = ""
     then: Route | None = None
+    delay: float = 0.0
 
 
 def gzip_bomb(decompressed: int, chunk: int = 1 << 20) -> bytes:
@@ -145,6 +147,8 @@ class FaultServer:
 
     def _steps(self, h: BaseHTTPRequestHandler, route: Route) -> Iterator[Callable[[], None]]:
         b = route.behaviour
+        if route.delay:
+            yield lambda: self._stop.wait(route.delay) and None
         if b == "hang":
             yield lambda: self._stop.wait(120)
             return
@@ -229,6 +233,9 @@ ENCODED: dict[str, tuple[str, str, str]] = {
 }
 
 
+ROBOTS = b"User-agent: *\nAllow: /\n"
+
+
 def article_html(title: str, sentence: str = "", meta_charset: str = "") -> str:
     meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
     extra = f"<p>{sentence}</p>" if sentence else ""
@@ -253,7 +260,10 @@ def _rss(base: str, paths: list[str], head: str = "") -> str:
     items = "".join(
         f"<item><title>{p}</title><link>{base}{p}</link></item>" for p in paths
     )
-    return f'<?xml version="1.0"?>{head}<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+    return (
+        f'<?xml version="1.0"?>{head}<rss version="2.0"><channel><title>F</title>{items}'
+        "</channel></rss>"
+    )
 
 
 def _urlset(base: str, paths: list[str]) -> str:
@@ -274,7 +284,7 @@ def install_fault_site(srv: FaultServer, *, max_page_bytes: int, refused_port: i
         meta = {"iso-8859-7": "iso-8859-7", "shift_jis": "Shift_JIS"}.get(codec, "")
         page = article_html(f"Encoded page {path.rsplit('/', 1)[-1]}", sentence, meta)
         srv.route(path, Route(200, page.encode(codec), {"Content-Type": ctype}))
-    srv.route("/robots.txt", Route(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"}))
+    srv.route("/robots.txt", Route(200, ROBOTS, {"Content-Type": "text/plain"}))
 
     # HTTP errors
     srv.route("/news/gone-404", _html(404, "<html><body>Not here</body></html>"))
@@ -307,14 +317,17 @@ def install_fault_site(srv: FaultServer, *, max_page_bytes: int, refused_port: i
     )
     srv.route("/news/moved-ok", Route(301, b"", {"Location": "/news/good-3"}))
     # not HTML
-    srv.route("/news/report-pdf", Route(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", {"Content-Type": "application/pdf"}))
-    srv.route("/news/photo-jpg", Route(200, b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(500), {"Content-Type": "image/jpeg"}))
-    srv.route("/news/clip-video", Route(200, b"\x00\x00\x00\x18ftypmp42" + bytes(500), {"Content-Type": "video/mp4"}))
+    for path, magic, ctype in (
+        ("/news/report-pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "application/pdf"),
+        ("/news/photo-jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "image/jpeg"),
+        ("/news/clip-video", b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
+    ):
+        srv.route(path, Route(200, magic + bytes(500), {"Content-Type": ctype}))
     # size
     big = ("<p>" + "word " * 200 + "</p>") * (max_page_bytes // 1000 * 2)
     srv.route("/news/huge", _html(200, f"<html><body>{big}</body></html>"))
-    bomb = Route(200, gzip_bomb(max_page_bytes * 50), {"Content-Type": "text/html", "Content-Encoding": "gzip"})
-    srv.route("/news/gzip-bomb", bomb)
+    gzipped = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    srv.route("/news/gzip-bomb", Route(200, gzip_bomb(max_page_bytes * 50), gzipped))
     # broken HTML
     unclosed = article_html("Unclosed tags story").replace("</p>", "").replace("</article>", "")
     srv.route("/news/unclosed", _html(200, unclosed.replace("</body></html>", "<div><span><b>")))
@@ -349,18 +362,21 @@ def install_fault_site(srv: FaultServer, *, max_page_bytes: int, refused_port: i
         )
         + "]>"
     )
-    srv.route("/feeds/laughs.xml", _xml(_rss(base, ["/news/good-1"], laughs).replace("<title>F</title>", "<title>&lol9;</title>")))
+    laughs_feed = _rss(base, ["/news/good-1"], laughs).replace("<title>F<", "<title>&lol9;<")
+    srv.route("/feeds/laughs.xml", _xml(laughs_feed))
     xxe = (
         f'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{base}/secret/xxe">'
         f'<!ENTITY % remote SYSTEM "{base}/secret/param.dtd"> %remote;]>'
     )
-    srv.route("/feeds/xxe.xml", _xml(_rss(base, ["/news/good-2"], xxe).replace("<title>F</title>", "<title>&xxe;</title>")))
+    xxe_feed = _rss(base, ["/news/good-2"], xxe).replace("<title>F<", "<title>&xxe;<")
+    srv.route("/feeds/xxe.xml", _xml(xxe_feed))
     ext_dtd = f'<!DOCTYPE rss SYSTEM "{base}/secret/external.dtd">'
     srv.route("/feeds/external-dtd.xml", _xml(_rss(base, ["/news/good-3"], ext_dtd)))
     srv.route("/feeds/truncated.xml", _xml(_rss(base, good)[:-60]))
     srv.route("/feeds/empty.xml", _xml(""))
     srv.route("/feeds/html.xml", _html(200, "<html><body><h1>Feed moved</h1></body></html>"))
-    srv.route("/feeds/garbage.xml", Route(200, bytes(range(256)) * 4, {"Content-Type": "application/xml"}))
+    garbage = Route(200, bytes(range(256)) * 4, {"Content-Type": "application/xml"})
+    srv.route("/feeds/garbage.xml", garbage)
     enormous = _rss(base, [f"/news/x-{i}" for i in range(max_page_bytes // 40)])
     srv.route("/feeds/enormous.xml", _xml(enormous))
 
@@ -373,9 +389,26 @@ def install_fault_site(srv: FaultServer, *, max_page_bytes: int, refused_port: i
         ),
     )
     srv.route("/sitemaps/urls.xml", _xml(_urlset(base, good)))
-    srv.route("/sitemaps/xxe.xml", _xml(_urlset(base, good).replace("<?xml version=\"1.0\"?>", f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY x SYSTEM "{base}/secret/sitemap-xxe">]>').replace("</urlset>", "<url><loc>&x;</loc></url></urlset>")))
+    xxe_map = _urlset(base, good).replace(
+        '<?xml version="1.0"?>',
+        f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY x SYSTEM "{base}/secret/sitemap-xxe">]>',
+    )
+    xxe_map = xxe_map.replace("</urlset>", "<url><loc>&x;</loc></url></urlset>")
+    srv.route("/sitemaps/xxe.xml", _xml(xxe_map))
     srv.route("/sitemaps/html.xml", _html(200, "<html><body>Not a sitemap</body></html>"))
-    srv.route("/sitemaps/bomb.xml.gz", Route(200, gzip_bomb(max_page_bytes * 20), {"Content-Type": "application/gzip"}))
+    gz = {"Content-Type": "application/gzip"}
+    srv.route("/sitemaps/bomb.xml.gz", Route(200, gzip_bomb(max_page_bytes * 20), gz))
+
+
+def install_news_site(srv: FaultServer, n: int, *, delay: float = 0.0) -> list[str]:
+    """A healthy site: ``n`` articles listed in /feed.xml, each answered after ``delay`` s."""
+    paths = [f"/news/story-{i}" for i in range(n)]
+    for i, path in enumerate(paths):
+        page = article_html(f"Story {i} of the day", f"This is story number {i} of {n}.")
+        srv.route(path, Route(200, page.encode(), {"Content-Type": "text/html"}, delay=delay))
+    srv.route("/feed.xml", _xml(_rss(srv.base, paths)))
+    srv.route("/robots.txt", Route(200, ROBOTS, {"Content-Type": "text/plain"}))
+    return paths
 
 
 FAULT_FEEDS = [
