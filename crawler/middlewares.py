@@ -8,6 +8,10 @@ domains (redirects included, as every redirect passes through it again), and no 
 private, link-local, multicast or reserved addresses unless ``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``
 is true, checked on the addresses a name resolves to, so a page cannot turn the crawler against
 the network it runs in.
+
+:class:`SafeResolver` (Scrapy's ``DNS_RESOLVER``) repeats the address check on the very lookup
+the connection uses, so a name that resolved to a public address for the middleware and to a
+private one a moment later (DNS rebinding) is still refused before any connection.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
 
 from pipeline.urls import host_in
 
@@ -28,6 +35,7 @@ __all__ = [
     "BlockedRequest",
     "RedirectLoop",
     "RedirectLoopMiddleware",
+    "SafeResolver",
     "SafetyMiddleware",
     "is_public_address",
 ]
@@ -125,3 +133,29 @@ class SafetyMiddleware:
             if problem:
                 self._refuse(request, problem + " (set crawl.allow_private_networks to allow)")
         return None
+
+
+def refuse_private(address: str, name: str) -> str:
+    """``address`` if it is public; raises DNSLookupError naming ``name`` otherwise."""
+    if not is_public_address(address):
+        raise DNSLookupError(f"{name} resolves to non-public address {address}; refused")
+    return address
+
+
+class SafeResolver(CachingThreadedResolver):
+    """Scrapy's caching resolver, refusing non-public answers unless private networks are
+    allowed (``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``)."""
+
+    allow_private = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: Any) -> SafeResolver:
+        resolver: SafeResolver = super().from_crawler(crawler, reactor)
+        resolver.allow_private = crawler.settings.getbool("NEWSVAULT_ALLOW_PRIVATE_NETWORKS")
+        return resolver
+
+    def getHostByName(self, name: str, timeout: Any = ()) -> Deferred[str]:  # noqa: N802
+        d = super().getHostByName(name, timeout)
+        if not self.allow_private:
+            d.addCallback(refuse_private, name)
+        return d
