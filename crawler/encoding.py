@@ -3,9 +3,9 @@
 Servers often lie: a charset header of ISO-8859-1 on a UTF-8 page, no charset at all, a BOM that
 contradicts the header. :func:`page_encoding` trusts, in order: a byte-order mark; UTF-8 when the
 whole body is valid UTF-8 (text in another encoding almost never is, so a wrong header cannot
-win over it); the header's charset, then the page's own ``<meta charset>``, each only if the
-body decodes with it; and finally Scrapy's guess. :func:`looks_binary` spots images, archives and
-junk served as text/html.
+win over it); the header's charset, then the page's own ``<meta charset>``, then Scrapy's
+guess, each only if the body decodes with it; and finally windows-1252, the web's default.
+:func:`looks_binary` spots images, archives and junk served as text/html.
 """
 
 from __future__ import annotations
@@ -46,12 +46,13 @@ def page_encoding(body: bytes, content_type: str, fallback: str | None = None) -
     for declared in (
         http_content_type_encoding(content_type),
         html_body_declared_encoding(body[:4096]),
+        fallback,
     ):
         if declared and resolve_encoding(declared) != "utf-8":
             found = _decodes(body, declared)
             if found:
                 return found
-    return (fallback and resolve_encoding(fallback)) or "cp1252"
+    return "cp1252"  # the web's default for undeclared bytes (WHATWG)
 
 
 def looks_binary(body: bytes) -> bool:
