@@ -218,6 +218,8 @@ class NewsSpider(scrapy.Spider):
         except CrawlError as exc:
             yield FailureItem(response.url, self.source.name, "feed", str(exc), response.status)
             return
+        if entries.problem:
+            yield self._broken(response, "feed", len(entries), entries.problem)
         for entry in entries:
             req = self._article(urljoin(response.url, entry.url), from_listing=True, lastmod=entry.lastmod)
             if req is not None:
@@ -229,6 +231,8 @@ class NewsSpider(scrapy.Spider):
         except CrawlError as exc:
             yield FailureItem(response.url, self.source.name, "sitemap", str(exc), response.status)
             return
+        if doc.problem:
+            yield self._broken(response, "sitemap", len(doc.entries), doc.problem)
         depth = int(response.meta.get("sitemap_depth", 0))
         for entry in doc.entries:
             url = urljoin(response.url, entry.url)
@@ -243,6 +247,10 @@ class NewsSpider(scrapy.Spider):
                 req = self._article(url, from_listing=True, lastmod=entry.lastmod)
                 if req is not None:
                     yield req
+
+    def _broken(self, response: Response, what: str, found: int, problem: str) -> FailureItem:
+        reason = f"malformed {what}, {found} entries recovered: {problem}"
+        return FailureItem(response.url, self.source.name, what, reason, response.status)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         if response.status != 200 or not isinstance(response, TextResponse):
