@@ -94,7 +94,7 @@ def _classify(failure: Failure) -> tuple[str, int | None, str]:
     """(kind, HTTP status, reason) of a failed request."""
     exc = failure.value
     if failure.check(HttpError):
-        status = exc.response.status
+        status = cast(HttpError, exc).response.status
         return "http", status, f"HTTP {status}"
     if failure.check(BlockedRequest):
         return "blocked", None, str(exc)
@@ -160,9 +160,11 @@ class NewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         src = self.source
         for url in src.feeds:
-            yield self._request(url, self.parse_feed, priority=100, kind="feed")
+            if url not in self.waiting:  # a feed's server may ask us to wait too
+                yield self._request(url, self.parse_feed, priority=100, kind="feed")
         for url in src.sitemaps:
-            yield self._request(url, self.parse_sitemap, priority=90, kind="sitemap")
+            if url not in self.waiting:
+                yield self._request(url, self.parse_sitemap, priority=90, kind="sitemap")
         if not src.feeds and not src.sitemaps:
             hosts = dict.fromkeys(
                 f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in src.start_urls
@@ -271,7 +273,7 @@ class NewsSpider(scrapy.Spider):
                 yield req
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         failure = self._unusable(response, ctype)
         if failure is not None:
             yield FailureItem(response.url, self.source.name, *failure, response.status)
