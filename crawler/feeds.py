@@ -12,7 +12,7 @@ from lxml import etree
 
 from pipeline.errors import CrawlError
 
-__all__ = ["FeedEntry", "SitemapDoc", "maybe_gunzip", "parse_feed", "parse_sitemap"]
+__all__ = ["FeedEntries", "FeedEntry", "SitemapDoc", "maybe_gunzip", "parse_feed", "parse_sitemap"]
 
 _MAX_ENTRIES = 100_000
 
@@ -23,12 +23,21 @@ class FeedEntry:
     lastmod: str | None = None
 
 
+class FeedEntries(list[FeedEntry]):
+    """A feed's entries. ``problem`` says what was wrong when the document was broken (cut
+    short, malformed) and these entries are what could be recovered; None when it was sound."""
+
+    problem: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class SitemapDoc:
-    """``kind`` is "index" (entries are sitemaps) or "urlset" (entries are pages)."""
+    """``kind`` is "index" (entries are sitemaps) or "urlset" (entries are pages). ``problem``:
+    as for :class:`FeedEntries`."""
 
     kind: str
     entries: tuple[FeedEntry, ...]
+    problem: str | None = None
 
 
 def _parser() -> etree.XMLParser:
@@ -70,27 +79,36 @@ def maybe_gunzip(body: bytes, max_size: int) -> bytes:
     return out.getvalue()
 
 
-def _root(body: bytes, what: str) -> etree._Element:
+def _root(body: bytes, what: str) -> tuple[etree._Element, str | None]:
+    """The document's root, and the first fatal error the parser recovered from (if any)."""
     if not body.strip():
         raise CrawlError(f"empty {what}")
+    parser = _parser()
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
         raise CrawlError(f"malformed {what}: {exc}") from exc
     if root is None:
         raise CrawlError(f"malformed {what}: no XML document")
     if _local(root.tag) == "html":
         raise CrawlError(f"{what} is an HTML page, not XML")
-    return root
+    fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
+    problem = f"line {fatal[0].line}: {fatal[0].message}" if fatal else None
+    return root, problem
 
 
-def parse_feed(body: bytes) -> list[FeedEntry]:
-    """Article links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in document order."""
-    root = _root(body, "feed")
+def parse_feed(body: bytes) -> FeedEntries:
+    """Article links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in document order.
+
+    Raises CrawlError for an empty body, an HTML page, or a document with no usable root; a
+    feed broken further in gives what could be recovered, with ``problem`` set.
+    """
+    root, problem = _root(body, "feed")
     kind = _local(root.tag)
     if kind not in ("rss", "rdf", "feed"):
         raise CrawlError(f"not a feed: root element <{kind}>")
-    out: list[FeedEntry] = []
+    out = FeedEntries()
+    out.problem = problem
     for el in root.iter():
         name = _local(el.tag)
         if name not in ("item", "entry"):
@@ -123,8 +141,11 @@ def parse_feed(body: bytes) -> list[FeedEntry]:
 
 
 def parse_sitemap(body: bytes) -> SitemapDoc:
-    """Entries of a sitemap index or urlset (news and image extensions are read as urlsets)."""
-    root = _root(body, "sitemap")
+    """Entries of a sitemap index or urlset (news and image extensions are read as urlsets).
+
+    Raises CrawlError as :func:`parse_feed` does.
+    """
+    root, problem = _root(body, "sitemap")
     kind = _local(root.tag)
     if kind not in ("sitemapindex", "urlset"):
         raise CrawlError(f"not a sitemap: root element <{kind}>")
@@ -145,4 +166,4 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
             entries.append(FeedEntry(loc, lastmod))
         if len(entries) >= _MAX_ENTRIES:
             break
-    return SitemapDoc("index" if kind == "sitemapindex" else "urlset", tuple(entries))
+    return SitemapDoc("index" if kind == "sitemapindex" else "urlset", tuple(entries), problem)

@@ -26,14 +26,19 @@ class ArticleItem:
 
 @dataclass(slots=True)
 class FailureItem:
-    """A URL that could not be archived. ``kind``: http, timeout, dns, connection, not-html,
-    too-large, feed, sitemap, extraction, ..."""
+    """A URL that could not be archived. ``kind``: http, timeout, dns, connection, truncated,
+    redirect, blocked, empty, not-html, too-large, feed, sitemap, extraction, ... (feeds,
+    sitemaps and start pages prefix theirs: feed-http, sitemap-timeout, ...).
+
+    ``retry_after`` is set (seconds; 0 when the server gave none) when the server said "come
+    back later" (HTTP 429/503): the archive then puts the URL off until it is due."""
 
     url: str
     source: str
     kind: str
     reason: str
     status: int | None = None
+    retry_after: float | None = None
 
 
 @dataclass(slots=True)

@@ -1,10 +1,17 @@
 """Downloader middlewares.
 
+:class:`RedirectLoopMiddleware` turns a redirect back to a URL already in the chain into a
+recorded failure (Scrapy's duplicate filter would otherwise drop it without a word).
+
 :class:`SafetyMiddleware` is the crawler's guard: only http and https, only the source's own
 domains (redirects included, as every redirect passes through it again), and no loopback,
 private, link-local, multicast or reserved addresses unless ``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``
 is true, checked on the addresses a name resolves to, so a page cannot turn the crawler against
 the network it runs in.
+
+:class:`SafeResolver` (Scrapy's ``DNS_RESOLVER``) repeats the address check on the very lookup
+the connection uses, so a name that resolved to a public address for the middleware and to a
+private one a moment later (DNS rebinding) is still refused before any connection.
 """
 
 from __future__ import annotations
@@ -12,19 +19,55 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
 
 from pipeline.urls import host_in
 
-__all__ = ["BlockedRequest", "SafetyMiddleware", "is_public_address"]
+__all__ = [
+    "BlockedRequest",
+    "RedirectLoop",
+    "RedirectLoopMiddleware",
+    "SafeResolver",
+    "SafetyMiddleware",
+    "is_public_address",
+]
 
 
 class BlockedRequest(IgnoreRequest):
     """Raised by :class:`SafetyMiddleware` for a request it refuses; the message says why."""
+
+
+class RedirectLoop(IgnoreRequest):
+    """Raised by :class:`RedirectLoopMiddleware` when a redirect leads back into its chain."""
+
+
+def _strip_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+class RedirectLoopMiddleware:
+    """Fails a request whose redirect points at a URL already visited in its redirect chain.
+
+    It sits after (numerically above) Scrapy's RedirectMiddleware, so it sees the 3xx first.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = _strip_fragment(urljoin(request.url, location.decode("latin-1")))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in {_strip_fragment(u) for u in chain}:
+            raise RedirectLoop("redirect loop: " + " -> ".join([*chain, target]))
+        return response
 
 
 def is_public_address(addr: str) -> bool:
@@ -90,3 +133,29 @@ class SafetyMiddleware:
             if problem:
                 self._refuse(request, problem + " (set crawl.allow_private_networks to allow)")
         return None
+
+
+def refuse_private(address: str, name: str) -> str:
+    """``address`` if it is public; raises DNSLookupError naming ``name`` otherwise."""
+    if not is_public_address(address):
+        raise DNSLookupError(f"{name} resolves to non-public address {address}; refused")
+    return address
+
+
+class SafeResolver(CachingThreadedResolver):
+    """Scrapy's caching resolver, refusing non-public answers unless private networks are
+    allowed (``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``)."""
+
+    allow_private = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: Any) -> SafeResolver:
+        resolver: SafeResolver = super().from_crawler(crawler, reactor)
+        resolver.allow_private = crawler.settings.getbool("NEWSVAULT_ALLOW_PRIVATE_NETWORKS")
+        return resolver
+
+    def getHostByName(self, name: str, timeout: Any = ()) -> Deferred[str]:  # noqa: N802
+        d = super().getHostByName(name, timeout)
+        if not self.allow_private:
+            d.addCallback(refuse_private, name)
+        return d

@@ -18,7 +18,9 @@ NEWSVAULT_DEFAULTS: dict[str, Any] = {
     "NEWSVAULT_ALLOW_PRIVATE_NETWORKS": False,
     # SQLAlchemy URL of the archive.
     "NEWSVAULT_DATABASE": "sqlite:///newsvault.db",
-    # Worker processes for extraction; 0 extracts in the crawling process itself.
+    # Seconds one page's extraction may take in a worker before it is abandoned (0: no limit).
+    "NEWSVAULT_EXTRACT_TIMEOUT": 60.0,
+    # Worker processes for extraction; 0 extracts in the crawling process itself (no time limit).
     "NEWSVAULT_EXTRACT_WORKERS": 0,
     # Fetch only what is new, moved or due (crawler.incremental.Incremental); off: fetch all.
     "NEWSVAULT_INCREMENTAL": False,
@@ -46,6 +48,7 @@ def scrapy_settings(
         **NEWSVAULT_DEFAULTS,
         "NEWSVAULT_ALLOW_PRIVATE_NETWORKS": c.allow_private_networks,
         "NEWSVAULT_DATABASE": config.database,
+        "NEWSVAULT_EXTRACT_TIMEOUT": c.extract_timeout,
         "NEWSVAULT_EXTRACT_WORKERS": workers,
         "NEWSVAULT_INCREMENTAL": config.incremental.enabled,
         "NEWSVAULT_NEAR_DUPLICATE_DISTANCE": config.dedupe.near_duplicate_distance,
@@ -67,12 +70,22 @@ def scrapy_settings(
         "DOWNLOAD_MAXSIZE": c.max_page_bytes,
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_TIMES": 2,
+        # 429 and 503 are not retried at once: the URL is put off until its Retry-After.
+        "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "LOG_ENABLED": True,
         "DEPTH_LIMIT": 4,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.SafetyMiddleware": 50},
+        "DNS_RESOLVER": "crawler.middlewares.SafeResolver",
+        "DOWNLOADER_MIDDLEWARES": {
+            # SafetyMiddleware checks domains itself, and its refusals reach the errback
+            # (Scrapy's offsite filter drops redirects to other domains without a word).
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "crawler.middlewares.SafetyMiddleware": 50,
+            "crawler.politeness.CrawlDelayMiddleware": 60,
+            "crawler.middlewares.RedirectLoopMiddleware": 650,
+        },
         "ITEM_PIPELINES": {
             "pipeline.pipelines.ExtractPipeline": 100,
             "pipeline.pipelines.DedupePipeline": 200,

@@ -77,6 +77,7 @@ class CrawlSettings(_Frozen):
     allow_private_networks: bool = False
     timeout: float = Field(30.0, gt=0, le=600)
     max_page_bytes: int = Field(5_000_000, ge=10_000)
+    extract_timeout: float = Field(60.0, gt=0, le=3600)
 
 
 def _parse_duration(value: Any) -> Any:

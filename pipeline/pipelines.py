@@ -17,6 +17,7 @@ import hashlib
 import logging
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,8 +72,14 @@ def _skip(stats: Any, why: str) -> DropItem:
 
 
 class ExtractPipeline:
-    def __init__(self, workers: int, stats: Any, crawler: Crawler | None = None) -> None:
+    """Extracts in ``workers`` processes; a page that takes longer than ``timeout`` seconds fails
+    alone (an "extraction" failure) and its stuck worker is killed and replaced."""
+
+    def __init__(
+        self, workers: int, stats: Any, crawler: Crawler | None = None, timeout: float = 0
+    ) -> None:
         self.workers = workers
+        self.timeout = timeout
         self.stats = stats
         self.crawler = crawler
         self.opts = ExtractOptions()
@@ -80,7 +87,13 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler.settings.getint("NEWSVAULT_EXTRACT_WORKERS"), crawler.stats, crawler)
+        s = crawler.settings
+        return cls(
+            s.getint("NEWSVAULT_EXTRACT_WORKERS"),
+            crawler.stats,
+            crawler,
+            timeout=s.getfloat("NEWSVAULT_EXTRACT_TIMEOUT"),
+        )
 
     def open_spider(self) -> None:
         spider = self.crawler.spider if self.crawler else None
@@ -88,8 +101,21 @@ class ExtractPipeline:
         if isinstance(source, Source):
             self.opts = extract_options(source)
         if self.workers > 0:
-            ctx = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self.pool = self._new_pool()
+
+    def _new_pool(self) -> Executor:
+        ctx = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(self.workers, mp_context=ctx)
+
+    def _replace_pool(self, broken: Executor) -> None:
+        """Kill ``broken``'s workers (one may be stuck in a page) and start a fresh pool."""
+        if self.pool is not broken:
+            return  # another page already replaced it
+        self.stats.inc_value("newsvault/extract_pool_restarts")
+        for proc in list(getattr(broken, "_processes", {}).values()):
+            proc.kill()
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -99,8 +125,25 @@ class ExtractPipeline:
     async def _extract(self, html: str, url: str) -> Article:
         if self.pool is None:
             return extract_article(html, url, self.opts)
-        future = self.pool.submit(extract_article, html, url, self.opts)
-        return await asyncio.wrap_future(future)
+        for attempt in (1, 2):
+            pool = self.pool
+            assert pool is not None
+            future = pool.submit(extract_article, html, url, self.opts)
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout or None)
+            except TimeoutError:
+                self._replace_pool(pool)
+                raise ExtractionError(
+                    f"extraction took longer than {self.timeout:g} s (crawl.extract_timeout); "
+                    "abandoned"
+                ) from None
+            except BrokenProcessPool:
+                # Killed under us (another page timed out) or a worker died: try once more on
+                # a fresh pool; a page that breaks a second pool too fails alone.
+                self._replace_pool(pool)
+                if attempt == 2:
+                    raise ExtractionError("the extraction worker died on this page") from None
+        raise AssertionError("unreachable")
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
@@ -188,10 +231,15 @@ class StorePipeline:
         self.archive = Archive.open(
             self.database, near_duplicate_distance=self.near_duplicate_distance
         )
+        stale = self.archive.close_stale_runs(self.source)
+        if stale:
+            log.warning("%s: %d earlier run(s) were interrupted (killed)", self.source, stale)
         self.run_id = self.archive.start_run(self.source, self.trigger, pid=os.getpid())
         self.stats.set_value("newsvault/run_id", self.run_id)
 
     def _fatal(self, exc: StorageError) -> None:
+        if self.stats.get_value("newsvault/fatal"):
+            return  # already stopping
         log.error("archive write failed, stopping the run: %s", exc)
         self.stats.set_value("newsvault/fatal", str(exc))
         if self.crawler is not None and self.crawler.engine is not None:
@@ -220,7 +268,13 @@ class StorePipeline:
             if isinstance(item, FailureItem):
                 self.stats.inc_value("newsvault/errors")
                 self.archive.record_failure(
-                    self.run_id, item.source, item.url, item.kind, item.reason, item.status
+                    self.run_id,
+                    item.source,
+                    item.url,
+                    item.kind,
+                    item.reason,
+                    item.status,
+                    retry_after=item.retry_after,
                 )
                 return item
             if isinstance(item, NotModifiedItem):
@@ -262,7 +316,7 @@ class StorePipeline:
             outcome = self.archive.save_article(self.run_id, record, fetch)
         except StorageError as exc:
             self._fatal(exc)
-            raise DropItem(f"not stored: {exc}") from None
+            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
         name = "articles_skipped" if outcome.value == "duplicate" else f"articles_{outcome.value}"
         self.stats.inc_value(f"newsvault/{name}")
         return item

@@ -58,6 +58,7 @@ def run_crawl(
     archive = Archive.open(config.database)  # fail fast, and migrate once, before any fetch
     locks = SourceLocks(RunLog(archive))
     try:
+        archive.check_writable()
         mine, skipped = locks.take(sources, trigger)
         results = [
             RunResult(name, run_id, "skipped", 0, 0, 0, 0, 0, 0, message)
@@ -65,6 +66,7 @@ def run_crawl(
         ]
         if not mine:
             return results
+        waiting = {s.name: archive.waiting_urls(s.name) for s in mine}
         settings = scrapy_settings(
             config,
             trigger=trigger,
@@ -73,12 +75,14 @@ def run_crawl(
         )
         settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
         logging.getLogger("scrapy").setLevel(logging.WARNING)
+        # An unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
         process = CrawlerProcess(settings)
         crawlers = []
         for source in mine:
             crawler = process.create_crawler(NewsSpider)
             crawlers.append((source, crawler))
-            process.crawl(crawler, source=source, limit=limit)
+            process.crawl(crawler, source=source, limit=limit, waiting=waiting[source.name])
         locks.start_heartbeat()
         process.start()
     finally:

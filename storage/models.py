@@ -38,6 +38,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Alias",
     "Article",
+    "Backoff",
     "Base",
     "Body",
     "Failure",
@@ -232,3 +233,14 @@ class Lock(Base):
     hostname: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+class Backoff(Base):
+    """A URL whose server asked us to come back later (HTTP 429/503): not fetched before
+    ``not_before``. ``attempts`` counts refusals in a row; the row goes once the URL is stored."""
+
+    __tablename__ = "backoff"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    reason: Mapped[str] = mapped_column(Text)

@@ -16,15 +16,16 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -35,11 +36,13 @@ from pipeline.fingerprint import MAX_BAND_DISTANCE, normalise_title, text_finger
 from pipeline.urls import canonical_url
 from storage import incremental as inc
 from storage.db import open_engine
-from storage.models import Article, Body, Failure, Fetch, Run
+from storage.models import Article, Backoff, Body, Failure, Fetch, Run
 
 __all__ = [
     "Archive",
     "ArticleRecord",
+    "BACKOFF_BASE",
+    "BACKOFF_MAX",
     "FetchRecord",
     "Outcome",
     "RUN_COUNTERS",
@@ -59,6 +62,39 @@ RUN_COUNTERS = (
     "articles_skipped",
     "errors",
 )
+
+
+#: Back-off after a 429/503 without Retry-After: BASE seconds, doubled per refusal in a row.
+BACKOFF_BASE = 60.0
+#: The longest any URL is put off (also caps a server's Retry-After).
+BACKOFF_MAX = 7 * 86400.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+_WHY = (
+    ("readonly", "the archive file or its folder is read-only"),
+    ("disk is full", "the disk is full"),
+    ("disk i/o error", "the disk is full or the file cannot be written"),
+    ("unable to open", "the archive file cannot be opened"),
+)
+
+
+def _explain(exc: OperationalError) -> str:
+    """The database's own message, with what it most likely means for the user."""
+    text = str(exc.orig)
+    for needle, why in _WHY:
+        if needle in text.lower():
+            return f"{text} ({why})"
+    return text
 
 
 def utcnow() -> datetime:
@@ -165,6 +201,20 @@ class Archive:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """Raise StorageError now if the archive cannot be written (a read-only file, folder or
+        database), so a crawl stops before fetching anything. Writes nothing."""
+        try:
+            with self.engine.connect() as conn, conn.begin() as tx:
+                # SQLite takes the write lock here (BEGIN IMMEDIATE); any database refuses an
+                # UPDATE when it is read-only, even one that matches no row.
+                conn.execute(update(Run).where(Run.id == -1).values(status="running"))
+                tx.rollback()
+        except OperationalError as exc:
+            raise StorageError(f"cannot write to the archive: {_explain(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot write to the archive: {exc}") from exc
+
     def _write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run ``fn`` in one transaction, retrying when another writer holds the lock."""
         delay = 0.05
@@ -175,7 +225,7 @@ class Archive:
             except OperationalError as exc:
                 locked = "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
                 if not locked or attempt == attempts - 1:
-                    raise StorageError(f"cannot write to the archive: {exc.orig}") from exc
+                    raise StorageError(f"cannot write to the archive: {_explain(exc)}") from exc
                 time.sleep(delay)
                 delay *= 2
             except IntegrityError:
@@ -296,6 +346,8 @@ class Archive:
         fetched_key = canonical_url(fetch.url)
         if fetched_key != art.url:
             inc.add_alias(s, fetched_key, art.id, "canonical", fetch.fetched_at)
+        s.flush()
+        s.execute(delete(Backoff).where(Backoff.url.in_({fetch.url, rec.url})))
         self._add_fetch(s, run_id, art.id, fetch, digest)
         return outcome
 
@@ -399,21 +451,75 @@ class Archive:
         kind: str,
         reason: str,
         status: int | None = None,
+        *,
+        retry_after: float | None = None,
     ) -> None:
-        """Record that ``url`` could not be archived, and why."""
-        self._write(
-            lambda s: s.add(
+        """Record that ``url`` could not be archived, and why.
+
+        ``retry_after`` (seconds; 0 when the server gave no Retry-After) marks a "come back
+        later" answer (HTTP 429/503): the URL is then put off, in the same transaction, until
+        the server's time or, without one, an exponential back-off (see :meth:`waiting_urls`).
+        Raises StorageError when the archive cannot be written.
+        """
+
+        def fn(s: Session) -> None:
+            now = utcnow()
+            s.add(
                 Failure(
                     run_id=run_id,
                     source=source,
                     url=url,
-                    at=utcnow(),
+                    at=now,
                     kind=kind,
                     status=status,
                     reason=reason[:2000],
                 )
             )
-        )
+            if retry_after is not None:
+                self._put_off(s, source, url, reason, retry_after, now)
+
+        self._write(fn)
+
+    def _put_off(
+        self, s: Session, source: str, url: str, reason: str, retry_after: float, now: datetime
+    ) -> None:
+        row = s.get(Backoff, url)
+        attempts = (row.attempts + 1) if row is not None else 1
+        delay = retry_after if retry_after > 0 else BACKOFF_BASE * 2 ** (attempts - 1)
+        not_before = now + timedelta(seconds=min(delay, BACKOFF_MAX))
+        if row is None:
+            s.add(Backoff(url=url, source=source, not_before=not_before, attempts=1, reason=reason))
+        else:
+            row.not_before, row.attempts, row.reason = not_before, attempts, reason
+
+    def waiting_urls(self, source: str, now: datetime | None = None) -> dict[str, datetime]:
+        """URLs of ``source`` that must not be fetched yet, with the time they are due."""
+        now = now or utcnow()
+        with Session(self.engine) as s:
+            q = select(Backoff.url, Backoff.not_before).where(Backoff.source == source)
+            return {url: due for url, due in s.execute(q) if due > now}
+
+    def close_stale_runs(self, source: str) -> int:
+        """Mark runs of ``source`` left "running" by a process that no longer exists as
+        "interrupted" (it was killed, or the machine stopped); return how many.
+
+        Runs whose process is still alive (another crawl of the same source) are left alone.
+        Raises StorageError when the archive cannot be written.
+        """
+
+        def fn(s: Session) -> int:
+            q = select(Run).where(Run.source == source, Run.status == "running")
+            stale = [r for r in s.scalars(q) if r.pid != os.getpid() and not _alive(r.pid)]
+            for r in stale:
+                r.status = "interrupted"
+                r.finished_at = utcnow()
+                r.message = f"process {r.pid} ended before the run finished (killed or crashed)"
+            return len(stale)
+
+        def _alive(pid: int | None) -> bool:
+            return pid is not None and _pid_alive(pid)
+
+        return self._write(fn)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -10,17 +10,27 @@ article is decided later by extraction.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from email.utils import parsedate_to_datetime
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import (
+    ConnectionDone,
     ConnectionLost,
     ConnectionRefusedError,
     DNSLookupError,
@@ -29,10 +39,11 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
 from crawler.incremental import Decision, Incremental
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
-from crawler.middlewares import BlockedRequest
+from crawler.middlewares import BlockedRequest, RedirectLoop
 from pipeline.config import Source
 from pipeline.errors import CrawlError
 from pipeline.urls import canonical_url, host_in, variant_reason
@@ -63,35 +74,74 @@ def looks_like_article(url: str) -> bool:
     )
 
 
+_TOO_LARGE = "larger than crawl.max_page_bytes; refused"
+
+
+def _retry_after(value: bytes | None) -> float:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); 0 if absent or bad."""
+    if not value:
+        return 0.0
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return 0.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
 def _classify(failure: Failure) -> tuple[str, int | None, str]:
+    """(kind, HTTP status, reason) of a failed request."""
     exc = failure.value
     if failure.check(HttpError):
-        status = exc.response.status
+        status = cast(HttpError, exc).response.status
         return "http", status, f"HTTP {status}"
     if failure.check(BlockedRequest):
         return "blocked", None, str(exc)
+    if failure.check(RedirectLoop):
+        return "redirect", None, str(exc)
     if failure.check(IgnoreRequest):
-        return "ignored", None, str(exc) or "ignored (robots.txt or a download rule)"
-    if failure.check(CancelledError):
-        return "too-large", None, "download cancelled: larger than crawl.max_page_bytes"
-    if failure.check(DNSLookupError):
+        text = str(exc)
+        if "DOWNLOAD_MAXSIZE" in text:  # HttpCompressionMiddleware: a decompression bomb
+            return "too-large", None, f"decompressed body {_TOO_LARGE} (gzip bomb?)"
+        if "max redirections" in text:
+            return "redirect", None, "too many redirects"
+        return "ignored", None, text or "ignored (robots.txt or a download rule)"
+    if failure.check(CancelledError, DownloadCancelledError):
+        return "too-large", None, f"download cancelled: {_TOO_LARGE}"
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return "dns", None, f"DNS lookup failed: {exc}"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
         return "timeout", None, f"timed out: {exc}"
-    if failure.check(ConnectionRefusedError):
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
         return "connection", None, "connection refused"
-    if failure.check(ConnectionLost):
+    if failure.check(ResponseDataLossError):
+        return "truncated", None, "response cut short: fewer bytes than its Content-Length"
+    if failure.check(ConnectionLost, ConnectionDone):
         return "connection", None, "connection lost before the response was complete"
-    name = type(exc).__name__
-    return "connection", None, f"{name}: {exc}"
+    name, text = type(exc).__name__, str(exc)
+    if "ConnectionLost" in text or "ConnectionDone" in text or "reset" in text.lower():
+        return "connection", None, "connection reset or lost before the response was complete"
+    return "connection", None, f"{name}: {text}"
 
 
 class NewsSpider(scrapy.Spider):
     name = "news"
 
-    def __init__(self, source: Source, limit: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: Source,
+        limit: int | None = None,
+        waiting: Mapping[str, datetime] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``waiting``: URLs put off until a time (a server's Retry-After); not fetched."""
         super().__init__(name=f"news:{source.name}", **kwargs)
         self.source = source
+        self.waiting = dict(waiting or {})
         self.allowed_domains = list(source.domains)
         self.patterns = [re.compile(p) for p in source.article_urls]
         self.limit = limit
@@ -121,9 +171,11 @@ class NewsSpider(scrapy.Spider):
         if self.incremental is not None:
             self.incremental.open(src.name)
         for url in src.feeds:
-            yield self._request(url, self.parse_feed, priority=100, kind="feed")
+            if url not in self.waiting:  # a feed's server may ask us to wait too
+                yield self._request(url, self.parse_feed, priority=100, kind="feed")
         for url in src.sitemaps:
-            yield self._request(url, self.parse_sitemap, priority=90, kind="sitemap")
+            if url not in self.waiting:
+                yield self._request(url, self.parse_sitemap, priority=90, kind="sitemap")
         if not src.feeds and not src.sitemaps:
             hosts = dict.fromkeys(
                 f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in src.start_urls
@@ -193,6 +245,10 @@ class NewsSpider(scrapy.Spider):
                 return None
         if url in self._queued:
             return _SKIP
+        if url in self.waiting:
+            self.logger.info("%s: not before %s (server asked to wait)", url, self.waiting[url])
+            self.crawler.stats.inc_value("newsvault/waiting")
+            return _SKIP
         inc = self.incremental
         if inc is not None and not known and inc.decide(url, lastmod) is Decision.NOT_DUE:
             return _SKIP
@@ -213,6 +269,8 @@ class NewsSpider(scrapy.Spider):
         except CrawlError as exc:
             yield FailureItem(response.url, self.source.name, "feed", str(exc), response.status)
             return
+        if entries.problem:
+            yield self._broken(response, "feed", len(entries), entries.problem)
         for entry in entries:
             url = urljoin(response.url, entry.url)
             yield from self._follow(url, from_listing=True, lastmod=entry.lastmod)
@@ -225,6 +283,8 @@ class NewsSpider(scrapy.Spider):
         except CrawlError as exc:
             yield FailureItem(response.url, self.source.name, "sitemap", str(exc), response.status)
             return
+        if doc.problem:
+            yield self._broken(response, "sitemap", len(doc.entries), doc.problem)
         depth = int(response.meta.get("sitemap_depth", 0))
         for entry in doc.entries:
             url = urljoin(response.url, entry.url)
@@ -237,6 +297,10 @@ class NewsSpider(scrapy.Spider):
                     )
             else:
                 yield from self._follow(url, from_listing=True, lastmod=entry.lastmod)
+
+    def _broken(self, response: Response, what: str, found: int, problem: str) -> FailureItem:
+        reason = f"malformed {what}, {found} entries recovered: {problem}"
+        return FailureItem(response.url, self.source.name, what, reason, response.status)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         if response.status != 200 or not isinstance(response, TextResponse):
@@ -263,15 +327,10 @@ class NewsSpider(scrapy.Spider):
                 lastmod=response.meta.get("lastmod"),
             )
             return
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-        if not isinstance(response, TextResponse) or (ctype and "html" not in ctype and "xml" not in ctype):
-            yield FailureItem(
-                response.url,
-                self.source.name,
-                "not-html",
-                f"not an HTML page (Content-Type: {ctype or 'none'})",
-                response.status,
-            )
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        failure = self._unusable(response, ctype)
+        if failure is not None:
+            yield FailureItem(response.url, self.source.name, *failure, response.status)
             return
         headers = {
             k.decode("latin-1"): b", ".join(v).decode("latin-1")
@@ -284,21 +343,42 @@ class NewsSpider(scrapy.Spider):
             status=response.status,
             html=response.body,
             headers=headers,
-            encoding=response.encoding,
+            encoding=page_encoding(response.body, ctype, getattr(response, "encoding", None)),
             request_url=response.request.url if response.request else None,
             lastmod=response.meta.get("lastmod"),
         )
 
+    @staticmethod
+    def _unusable(response: Response, ctype: str) -> tuple[str, str] | None:
+        """(kind, reason) when a fetched article page cannot be an article at all."""
+        if not response.body.strip():
+            return "empty", f"empty response body (HTTP {response.status})"
+        if not isinstance(response, TextResponse) or (
+            ctype and "html" not in ctype and "xml" not in ctype
+        ):
+            return "not-html", f"not an HTML page (Content-Type: {ctype or 'none'})"
+        if looks_binary(response.body):
+            return "not-html", f"binary data, not an HTML page (Content-Type: {ctype or 'none'})"
+        return None
+
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
         kind, status, reason = _classify(failure)
-        if kind in ("blocked", "ignored"):
+        if kind == "ignored":
             self.logger.info(reason)
             return
         what = request.meta.get("kind", "page") if request is not None else "page"
         if what == "robots":
             return  # a site without robots.txt is normal
+        redirects = request.meta.get("redirect_urls", []) if request is not None else []
+        url = redirects[0] if redirects else (request.url if request is not None else "?")
+        if redirects and kind == "blocked":
+            kind, reason = "redirect", f"redirect not followed: {reason}"
+        retry_after = None
+        if status in (429, 503):
+            response = cast(HttpError, failure.value).response
+            retry_after = _retry_after(response.headers.get(b"Retry-After"))
+            reason += f" (Retry-After {retry_after:g} s)" if retry_after else " (back off)"
         if what in ("feed", "sitemap", "start"):
             kind = f"{what}-{kind}"
-        yield FailureItem(url, self.source.name, kind, reason, status)
+        yield FailureItem(url, self.source.name, kind, reason, status, retry_after)

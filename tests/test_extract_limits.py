@@ -1,0 +1,96 @@
+"""Per-page extraction time limit (ExtractPipeline) and page encoding detection."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.encoding import looks_binary, page_encoding
+from crawler.items import ArticleItem, FailureItem
+from pipeline.pipelines import Extracted, ExtractPipeline
+from tests.faultsrv import ENCODED, LOREM, article_html
+
+
+def _item(html: str, path: str) -> ArticleItem:
+    return ArticleItem(
+        url=f"http://a.example{path}",
+        source="a",
+        fetched_at=datetime.now(UTC),
+        status=200,
+        html=html.encode(),
+        encoding="utf-8",
+    )
+
+
+def _pipeline(timeout: float) -> ExtractPipeline:
+    crawler = get_crawler(
+        settings_dict={"NEWSVAULT_EXTRACT_WORKERS": 1, "NEWSVAULT_EXTRACT_TIMEOUT": timeout}
+    )
+    pipe = ExtractPipeline.from_crawler(crawler)
+    pipe.open_spider()
+    return pipe
+
+
+def test_a_page_over_the_time_limit_fails_alone_and_its_worker_is_replaced() -> None:
+    # about 1.5 s of extraction (more on a slow machine) against a 0.05 s limit
+    slow = "<html><body><article>" + "".join(f"<p>{LOREM} {i}</p>" for i in range(5000))
+    pipe = _pipeline(timeout=0.05)
+    try:
+
+        async def run() -> tuple[object, object]:
+            first = await pipe.process_item(_item(slow, "/news/slow"))
+            pipe.timeout = 120  # the limit is the only thing that changes
+            second = await pipe.process_item(_item(article_html("Next story"), "/news/next"))
+            return first, second
+
+        old_pool = pipe.pool
+        old_pids = list(getattr(old_pool, "_processes", {}))
+        first, second = asyncio.run(run())
+        assert isinstance(first, FailureItem)
+        assert first.kind == "extraction" and "crawl.extract_timeout" in first.reason
+        assert first.url == "http://a.example/news/slow"
+        assert pipe.pool is not old_pool, "the stuck worker's pool was not replaced"
+        assert pipe.stats.get_value("newsvault/extract_pool_restarts") == 1
+        for pid in old_pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)  # reaped: the stuck worker is gone
+        assert isinstance(second, Extracted), second
+        assert "Next story" in second.article.text
+    finally:
+        pipe.close_spider()
+
+
+def test_without_a_limit_the_page_is_extracted() -> None:
+    pipe = _pipeline(timeout=0)
+    try:
+        out = asyncio.run(pipe.process_item(_item(article_html("Calm story"), "/news/calm")))
+    finally:
+        pipe.close_spider()
+    assert isinstance(out, Extracted)
+
+
+@pytest.mark.parametrize("path", sorted(ENCODED))
+def test_page_encoding_finds_the_real_encoding(path: str) -> None:
+    codec, ctype, sentence = ENCODED[path]
+    meta = {"iso-8859-7": "iso-8859-7", "shift_jis": "Shift_JIS"}.get(codec, "")
+    body = article_html("A page", sentence, meta).encode(codec)
+    found = page_encoding(body, ctype, fallback="cp1252")
+    text = body.decode(found)
+    assert sentence in text and "\ufffd" not in text
+
+
+def test_header_saying_utf8_on_a_windows_1252_page() -> None:
+    body = article_html("Prices", "Crème brûlée – €5").encode("cp1252")
+    found = page_encoding(body, "text/html; charset=utf-8", fallback="utf-8")
+    assert "Crème brûlée – €5" in body.decode(found)
+
+
+def test_binary_sniffing() -> None:
+    assert looks_binary(bytes(range(256)) * 8)
+    assert not looks_binary(article_html("A page").encode())
+    assert not looks_binary("\ufeffUTF-16 page".encode("utf-16"))
+    assert not looks_binary(b"")

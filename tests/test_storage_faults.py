@@ -1,0 +1,232 @@
+"""The archive under stress: two writers and a reader at once, a full disk, a read-only file,
+and a database password that must never show in a message.
+
+The full disk is real: the crawl runs with a file-size limit (RLIMIT_FSIZE) just above the
+archive's current size, so SQLite's writes fail in the kernel exactly as on a full disk. The
+read-only database is real too: ``chattr +i`` makes the file immutable, which even root cannot
+write (plain chmod would not stop root, and the tests run as root).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.errors import StorageError
+from storage.repository import Archive, ArticleRecord, FetchRecord
+from tests.conftest import ROOT
+from tests.faultsrv import FaultServer, closed_port, install_news_site
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def news_site() -> Iterator[tuple[FaultServer, list[str]]]:
+    with FaultServer() as srv:
+        yield srv, install_news_site(srv, 30)
+
+
+def _articles(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return dict(con.execute("SELECT url, text_hash FROM articles"))
+
+
+def _first_ten(srv: FaultServer, write_config: Any, cli: Any) -> tuple[Path, dict[str, Any]]:
+    source = {"name": "news", "feeds": [srv.url("/feed.xml")], "article_urls": ["/story-[0-9]$"]}
+    config = write_config([source])
+    proc = cli("crawl", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    return config, source
+
+
+# -- two writers and a reader ------------------------------------------------------------------
+
+
+def _writer(url: str, name: str, n: int, shared: int) -> None:
+    archive = Archive.open(url)
+    run = archive.start_run(name)
+    now = datetime.now(UTC)
+    for i in range(n):
+        # the first `shared` URLs are written by both writers: the race on one row
+        key = f"https://example.org/shared/{i}" if i < shared else f"https://example.org/{name}/{i}"
+        text = f"article {key} " * 30
+        rec = ArticleRecord(source=name, url=key, text=text, text_hash=f"{name}-{i}")
+        fetch = FetchRecord(url=key, fetched_at=now, status=200, body=text.encode())
+        archive.save_article(run, rec, fetch)
+        archive.record_failure(run, name, key + "/x", "http", "HTTP 404", 404)
+    archive.finish_run(run, "ok", {"articles_new": n})
+    archive.close()
+
+
+def _reader(url: str, rounds: int) -> None:
+    archive = Archive.open(url, readonly=True)
+    for _ in range(rounds):
+        rows = list(archive.iter_articles(batch=50))
+        assert len({r["url"] for r in rows}) == len(rows)
+        archive.count_articles()
+        archive.runs()
+    archive.close()
+
+
+def test_two_writers_and_a_reader_never_see_database_is_locked(db_path: Path) -> None:
+    url = f"sqlite:///{db_path}"
+    Archive.open(url).close()
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_writer, args=(url, "alpha", 150, 40)),
+        ctx.Process(target=_writer, args=(url, "beta", 150, 40)),
+        ctx.Process(target=_reader, args=(url, 40)),
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    with sqlite3.connect(db_path) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (150 + 150 - 40,)
+        assert con.execute("SELECT count(*) FROM failures").fetchone() == (300,)
+        assert con.execute("SELECT count(*) FROM fetches").fetchone() == (300,)
+        assert con.execute("SELECT status FROM runs").fetchall() == [("ok",), ("ok",)]
+
+
+def test_two_crawls_and_an_export_at_once(
+    news_site: tuple[FaultServer, list[str]], write_config: Any, db_path: Path, tmp_path: Path
+) -> None:
+    srv, paths = news_site
+    sources = [
+        {"name": "evens", "feeds": [srv.url("/feed.xml")], "article_urls": [r"[02468]$"]},
+        {"name": "odds", "feeds": [srv.url("/feed.xml")], "article_urls": [r"[13579]$"]},
+    ]
+    config = write_config(sources)
+    Archive.open(f"sqlite:///{db_path}").close()
+
+    def newsvault(*args: str) -> subprocess.Popen[str]:
+        cmd = [sys.executable, "-m", "pipeline.cli", *args, "--config", str(config)]
+        pipe = subprocess.PIPE
+        return subprocess.Popen(cmd, cwd=ROOT, text=True, stdout=pipe, stderr=pipe)
+
+    crawls = [newsvault("crawl", "--source", "evens"), newsvault("crawl", "--source", "odds")]
+    exports = []
+    while any(c.poll() is None for c in crawls):
+        exports.append(newsvault("export", "-o", str(tmp_path / f"e{len(exports)}.jsonl")))
+        exports[-1].wait(60)
+    for proc in [*crawls, *exports]:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "locked" not in err.lower()
+    assert exports, "no export ran during the crawls"
+    assert set(_articles(db_path)) == {srv.url(p) for p in paths}
+
+
+# -- a full disk and a read-only file ----------------------------------------------------------
+
+
+def test_full_disk_stops_the_run_with_status_3_and_keeps_what_was_stored(
+    news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, db_path: Path
+) -> None:
+    srv, paths = news_site
+    config, source = _first_ten(srv, write_config, cli)
+    before = _articles(db_path)
+    assert len(before) == 10
+    source["article_urls"] = ["/news/"]
+    config = write_config([source])
+
+    limit = db_path.stat().st_size + 16_384  # room for a page or two, then "disk full"
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "crawl", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=small_disk,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "cannot write to the archive" in proc.stderr and "disk" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    after = _articles(db_path)
+    assert all(after.get(u) == h for u, h in before.items()), "an article stored before was lost"
+
+    # with room again, the next run completes the archive and closes the broken run
+    again = cli("crawl", "--config", str(config))
+    assert again.returncode == 0, again.stderr
+    assert set(_articles(db_path)) == {srv.url(p) for p in paths}
+    with sqlite3.connect(db_path) as con:
+        statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")]
+    assert statuses[0] == "ok" and statuses[-1] == "ok" and "running" not in statuses
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    if shutil.which("chattr") is None:
+        return False
+    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True)
+    return done.returncode == 0
+
+
+def test_read_only_archive_stops_before_fetching_with_status_3(
+    news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, db_path: Path
+) -> None:
+    srv, _ = news_site
+    config, _ = _first_ten(srv, write_config, cli)
+    before = _articles(db_path)
+    fetched = len(srv.hits)
+    if not _immutable(db_path, True):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chattr +i is needed (Debian package e2fsprogs, an ext4/xfs tmp dir)")
+        pytest.skip("chattr +i is not available here (needs e2fsprogs and CAP_LINUX_IMMUTABLE)")
+    try:
+        proc = cli("crawl", "--config", str(config))
+    finally:
+        assert _immutable(db_path, False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "read-only" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(srv.hits) == fetched, "pages were fetched for an archive that cannot be written"
+    assert _articles(db_path) == before
+
+
+# -- secrets -----------------------------------------------------------------------------------
+
+SECRET = "pa55-W0rd-never-shown"
+
+
+def test_a_database_password_never_appears_in_an_error() -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql+psycopg://newsvault:{SECRET}@127.0.0.1:{closed_port()}/test"
+    with pytest.raises(StorageError) as info:
+        Archive.open(url)
+    message = str(info.value)
+    assert "cannot open the archive" in message and "127.0.0.1" in message
+    assert SECRET not in message and SECRET not in repr(info.value)
+
+
+def test_a_password_from_the_environment_never_reaches_the_output(
+    write_config: Any, cli: Any, tmp_path: Path
+) -> None:
+    pytest.importorskip("psycopg")
+    config = write_config([{"name": "x", "feeds": ["http://127.0.0.1:9/feed.xml"]}])
+    port = closed_port()
+    text = config.read_text().replace(
+        f"sqlite:///{tmp_path / 'archive.db'}",
+        f"postgresql+psycopg://newsvault:${{DB_PASSWORD}}@127.0.0.1:{port}/test",
+    )
+    config.write_text(text)
+    proc = cli("crawl", "--config", str(config), env={"DB_PASSWORD": SECRET})
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "cannot open the archive" in proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
