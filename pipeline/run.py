@@ -75,9 +75,9 @@ def run_crawl(
         )
         settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
         logging.getLogger("scrapy").setLevel(logging.WARNING)
+        process = CrawlerProcess(settings)
         # An unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-        process = CrawlerProcess(settings)
         crawlers = []
         for source in mine:
             crawler = process.create_crawler(NewsSpider)

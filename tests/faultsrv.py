@@ -236,13 +236,31 @@ ENCODED: dict[str, tuple[str, str, str]] = {
 ROBOTS = b"User-agent: *\nAllow: /\n"
 
 
+_WORDS = (
+    "harbour council ferry winter storm lifeboat market school budget quay tide fishermen "
+    "island bridge mayor festival road repairs volunteers station report museum library "
+    "plan vote residents shop bakery train bus weather flood beach cliff garden church"
+).split()
+
+
+def _prose(seed: str, words: int = 60) -> str:
+    """A paragraph of its own for each page, so that pages are not near-duplicates of each
+    other (the archive folds near-duplicate texts into one article)."""
+    import random
+
+    rng = random.Random(seed)
+    out = [rng.choice(_WORDS) for _ in range(words)]
+    return " ".join(out).capitalize() + "."
+
+
 def article_html(title: str, sentence: str = "", meta_charset: str = "") -> str:
     meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
     extra = f"<p>{sentence}</p>" if sentence else ""
     return (
         f"<!DOCTYPE html><html><head>{meta}<title>{title}</title></head><body>"
         f"<header><nav><a href='/'>Home</a></nav></header><article><h1>{title}</h1>"
-        f"<p>{LOREM}</p>{extra}<p>{LOREM.replace('Tuesday', 'Thursday')} {title}.</p>"
+        f"<p>{LOREM}</p>{extra}<p>{_prose(title)}</p>"
+        f"<p>{LOREM.replace('Tuesday', 'Thursday')} {title}.</p>"
         "</article><footer>The Fault Gazette</footer></body></html>"
     )
 
