@@ -175,9 +175,5 @@ if __name__ != "pipeline.cli":  # pragma: no cover
 
 from pipeline import cli_archive, cli_serve  # noqa: E402  (commands for using the archive)
 
-main.add_command(cli_archive.search)
-main.add_command(cli_archive.show)
-main.add_command(cli_archive.export)
-main.add_command(cli_archive.stats)
-main.add_command(cli_archive.reextract)
-main.add_command(cli_serve.serve)
+for _command in (*cli_archive.COMMANDS, *cli_serve.COMMANDS):
+    main.add_command(_command)

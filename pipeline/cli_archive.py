@@ -29,7 +29,7 @@ from pipeline.cli import (
 from pipeline.config import Config
 from pipeline.errors import StorageError
 
-__all__ = ["export", "reextract", "search", "show", "stats"]
+__all__ = ["COMMANDS", "export", "reextract", "search", "show", "stats"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -373,3 +373,7 @@ def reextract(config: Config, source_names: tuple[str, ...], workers: int | None
         f"{result.unchanged} unchanged, {result.failed} no longer extractable (kept as they were)"
         + (f", {result.no_body} without stored HTML" if result.no_body else "")
     )
+
+
+COMMANDS: tuple[click.Command, ...] = (search, show, export, stats, reextract)
+"""What :mod:`pipeline.cli` registers from this module."""

@@ -41,6 +41,7 @@ __all__ = [
     "iter_fetches",
     "iter_latest_bodies",
     "recent_articles",
+    "run_by_id",
     "source_names",
     "source_stats",
 ]
@@ -247,9 +248,7 @@ def source_stats(engine: Engine) -> list[dict[str, Any]]:
             )
         }
         runs = dict(s.execute(select(Run.source, func.count()).group_by(Run.source)).all())
-        fails = dict(
-            s.execute(select(Failure.source, func.count()).group_by(Failure.source)).all()
-        )
+        fails = dict(s.execute(select(Failure.source, func.count()).group_by(Failure.source)).all())
         fetches = dict(
             s.execute(
                 select(Article.source, func.count(Fetch.id))
@@ -338,3 +337,26 @@ def iter_latest_bodies(
             return
         yield from rows
         last = rows[-1][0]["id"]
+
+
+def run_by_id(engine: Engine, run_id: int) -> dict[str, Any] | None:
+    """One run with its counters, or None."""
+    from storage.repository import RUN_COUNTERS
+
+    def fn(s: Session) -> dict[str, Any] | None:
+        r = s.get(Run, run_id)
+        if r is None:
+            return None
+        return {
+            "id": r.id,
+            "source": r.source,
+            "trigger": r.trigger,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "status": r.status,
+            "message": r.message,
+            **{n: getattr(r, n) for n in RUN_COUNTERS},
+        }
+
+    result: dict[str, Any] | None = _read(engine, fn)
+    return result
