@@ -11,16 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.archive_fixtures import (
+from tests.archive.helpers import (
     HOSTILE_PATH,
     HOSTILE_QUOTE,
     Crawled,
-    archive_copy,
-    crawled,
     run_cli,
 )
 
-__all__ = ["archive_copy", "crawled"]  # fixtures used here
 pytestmark = pytest.mark.slow
 
 
@@ -79,9 +76,7 @@ def test_show_by_url_and_id_and_raw_html_as_fetched(crawled: Crawled) -> None:
     assert by_url.returncode == 0, by_url.stderr
     assert by_url.stdout.startswith("Harbour dredging to begin in January")
     assert "Margaret Quinn" in by_url.stdout and HOSTILE_QUOTE in by_url.stdout
-    art_id = next(
-        line.split()[1] for line in by_url.stdout.splitlines() if line.startswith("ID:")
-    )
+    art_id = next(line.split()[1] for line in by_url.stdout.splitlines() if line.startswith("ID:"))
     assert run_cli("show", "--config", str(crawled.config), art_id).stdout == by_url.stdout
     raw = run_cli("show", "--config", str(crawled.config), url, "--raw")
     with urllib.request.urlopen(url) as resp:

@@ -14,16 +14,13 @@ import pytest
 
 from pipeline.web.app import ArchiveApp, make_server
 from storage.repository import Archive
-from tests.archive_fixtures import (
+from tests.archive.helpers import (
     HOSTILE_PATH,
     HOSTILE_QUOTE,
     Crawled,
     add_revisions,
-    archive_copy,
-    crawled,
 )
 
-__all__ = ["archive_copy", "crawled"]
 pytestmark = pytest.mark.slow
 
 Get = Callable[..., tuple[int, dict[str, str], bytes]]

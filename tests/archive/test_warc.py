@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.archive_fixtures import Crawled, crawled, run_cli
+from tests.archive.helpers import Crawled, run_cli
 
-__all__ = ["crawled"]
 pytestmark = pytest.mark.slow
 
 
