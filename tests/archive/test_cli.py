@@ -177,3 +177,20 @@ def test_reextract_restores_stale_text_without_network_and_search_follows(
     assert _json_lines(run_cli("search", "--config", cfg, "--json", "zanzibar").stdout) == []
     again = run_cli("reextract", "--config", cfg, "--source", "gazette")
     assert "0 changed, 12 unchanged" in again.stdout
+
+
+def test_serve_reports_a_port_in_use_and_a_missing_archive(crawled: Crawled, tmp_path: Any) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = run_cli("serve", "--config", str(crawled.config), "--port", str(port), timeout=30)
+    assert proc.returncode == 2 and "cannot listen on 127.0.0.1" in proc.stderr
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(crawled.config.read_text().replace(str(crawled.db), str(tmp_path / "no.db")))
+    for args in (("serve",), ("search", "x"), ("stats",), ("export",)):
+        proc = run_cli(*args, "--config", str(cfg), timeout=30)
+        assert proc.returncode == 3 and "no archive at" in proc.stderr, args
+        assert "Traceback" not in proc.stderr

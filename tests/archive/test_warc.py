@@ -84,3 +84,26 @@ def test_warc_export_by_source_and_date(crawled: Crawled, tmp_path: Path) -> Non
         crawled.site.url("/2026/11/harbour-dredging/"),
         crawled.site.url("/2026/11/lifeboat-volunteers/"),
     }
+
+
+def test_warc_to_stdout_is_a_gzipped_stream(crawled: Crawled) -> None:
+    import io
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "export",
+            "--config",
+            str(crawled.config),
+            "--format",
+            "warc",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout[:2] == b"\x1f\x8b"
+    kinds = [r.rec_type for r in ArchiveIterator(io.BytesIO(proc.stdout))]
+    assert kinds.count("response") == kinds.count("request") == 12
