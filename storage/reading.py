@@ -58,6 +58,8 @@ class FetchRow:
     status: int
     headers: dict[str, Any]
     body: bytes
+    source: str = ""
+    article_url: str = ""
 
 
 def article_filter(
@@ -147,7 +149,7 @@ def iter_fetches(
 
         def fn(s: Session, last: int = last) -> list[FetchRow]:
             q = (
-                select(Fetch, Body.zdata)
+                select(Fetch, Body.zdata, Article.source, Article.url)
                 .join(Body, Body.sha256 == Fetch.body_sha256)
                 .join(Article, Article.id == Fetch.article_id)
                 .where(Fetch.id > last)
@@ -165,8 +167,10 @@ def iter_fetches(
                     status=f.status,
                     headers=dict(f.headers or {}),
                     body=zlib.decompress(zdata),
+                    source=source,
+                    article_url=article_url,
                 )
-                for f, zdata in rows
+                for f, zdata, source, article_url in rows
             ]
 
         rows: list[FetchRow] = _read(engine, fn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -42,7 +43,7 @@ def test_warc_export_passes_warcio_check_and_replays_the_archived_pages(
                 " JOIN bodies b ON b.sha256 = f.body_sha256"
             )
         }
-    responses, requests, types = {}, set(), []
+    responses, requests, types, articles = {}, set(), [], {}
     with out.open("rb") as f:
         for rec in ArchiveIterator(f):
             types.append(rec.rec_type)
@@ -53,8 +54,13 @@ def test_warc_export_passes_warcio_check_and_replays_the_archived_pages(
             elif rec.rec_type == "request":
                 requests.add(uri)
                 assert rec.http_headers.protocol == "GET"
+            elif rec.rec_type == "metadata":
+                meta = json.loads(rec.content_stream().read())
+                assert meta["source"] == "gazette"
+                articles[uri] = meta["article_url"]
     assert types[0] == "warcinfo"
-    assert set(responses) == set(stored) == requests
+    assert set(responses) == set(stored) == requests == set(articles)
+    assert articles[crawled.site.url("/2026/11/harbour-dredging/")].endswith("harbour-dredging/")
     assert len(stored) == 12
     for url, (date, http, body) in responses.items():
         fetched_at, status, raw = stored[url]
