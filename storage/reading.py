@@ -195,7 +195,7 @@ def source_names(engine: Engine) -> list[str]:
 def recent_articles(
     engine: Engine, source: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
-    """The newest articles (by first fetch), without their text."""
+    """The newest articles (by publication date, then first fetch), without their text."""
 
     def fn(s: Session) -> list[dict[str, Any]]:
         q = select(
@@ -205,7 +205,11 @@ def recent_articles(
             Article.title,
             Article.published_at,
             Article.first_fetched_at,
-        ).order_by(Article.first_fetched_at.desc(), Article.id.desc())
+        ).order_by(
+            Article.published_at.desc().nulls_last(),
+            Article.first_fetched_at.desc(),
+            Article.id.desc(),
+        )
         if source:
             q = q.where(Article.source == source)
         return [
