@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -294,7 +295,9 @@ def database_size(engine: Engine) -> int:
     """Bytes the archive takes: the SQLite file plus its WAL, or the PostgreSQL database."""
     if engine.dialect.name == "sqlite":
         db = engine.url.database or ""
-        path = Path(db.removeprefix("file:").split("?", 1)[0])
+        if db.startswith("file:"):  # a read-only engine: a percent-encoded file: URI
+            db = unquote(db.removeprefix("file:").split("?", 1)[0])
+        path = Path(db)
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
     if engine.dialect.name == "postgresql":
 
