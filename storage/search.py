@@ -117,7 +117,8 @@ def _filters(q: SearchQuery, params: dict[str, Any]) -> str:
 
 
 # The best ``limit`` rows are ranked first (bm25 only); snippets are then made for those rows
-# alone: ranking and snippeting every match of a common word in one query costs ten times more.
+# alone. CROSS JOIN keeps that order: SQLite would otherwise scan every match of the query a
+# second time (four times slower for a word found in every article).
 _SQLITE_SQL = """
 WITH top AS (
     SELECT articles_fts.rowid AS id, bm25(articles_fts, 8.0, 1.0) AS r
@@ -128,10 +129,8 @@ WITH top AS (
 )
 SELECT a.id, a.url, a.source, a.title, a.published_at, a.language,
        snippet(articles_fts, 1, :ms, :me, :ell, 24) AS snip, -top.r AS score
-FROM top
-JOIN articles_fts ON articles_fts.rowid = top.id
-JOIN articles a ON a.id = top.id
-WHERE articles_fts MATCH :q
+FROM top CROSS JOIN articles_fts CROSS JOIN articles a
+WHERE articles_fts MATCH :q AND articles_fts.rowid = top.id AND a.id = top.id
 ORDER BY top.r
 """
 
