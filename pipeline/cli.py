@@ -173,7 +173,4 @@ if __name__ != "pipeline.cli":  # pragma: no cover
     if __name__ == "__main__":
         pipeline.cli.main()
 
-from pipeline import cli_archive, cli_serve  # noqa: E402  (commands for using the archive)
-
-for _command in (*cli_archive.COMMANDS, *cli_serve.COMMANDS):
-    main.add_command(_command)
+from pipeline import cli_archive, cli_serve  # noqa: E402, F401  (they register their commands)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
+from pipeline.cli import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option, main
 from pipeline.config import Config
 from pipeline.errors import StorageError
 
@@ -61,4 +61,8 @@ def serve(config: Config, host: str, port: int) -> None:
 
 
 COMMANDS: tuple[click.Command, ...] = (serve,)
-"""What :mod:`pipeline.cli` registers from this module."""
+"""This module's commands, added to ``newsvault`` here: importing this module registers them
+(pipeline/cli.py imports it at its bottom). Registering here rather than there keeps the import
+cycle between the two harmless whichever module is imported first."""
+for _command in COMMANDS:
+    main.add_command(_command)

@@ -134,17 +134,18 @@ WHERE articles_fts MATCH :q AND articles_fts.rowid = top.id AND a.id = top.id
 ORDER BY top.r
 """
 
+# Ranked on the index columns alone; the text is read (and highlighted) for the top rows only.
 _POSTGRES_SQL = """
-SELECT h.id, h.url, h.source, h.title, h.published_at, h.language,
-       ts_headline('english', h.text, h.tsq, :opts) AS snip, h.score
+SELECT a.id, a.url, a.source, a.title, a.published_at, a.language,
+       ts_headline('english', a.text, h.tsq, :opts) AS snip, h.score
 FROM (
-    SELECT a.id, a.url, a.source, a.title, a.published_at, a.language, a.text, tsq,
-           ts_rank(a.search_vector, tsq) AS score
+    SELECT a.id, tsq, ts_rank(a.search_vector, tsq) AS score
     FROM articles a, websearch_to_tsquery('english', :q) AS tsq
     WHERE a.search_vector @@ tsq{filters}
     ORDER BY score DESC, a.id
     LIMIT :limit
 ) AS h
+JOIN articles a ON a.id = h.id
 ORDER BY h.score DESC, h.id
 """
 

@@ -194,3 +194,20 @@ def test_serve_reports_a_port_in_use_and_a_missing_archive(crawled: Crawled, tmp
         proc = run_cli(*args, "--config", str(cfg), timeout=30)
         assert proc.returncode == 3 and "no archive at" in proc.stderr, args
         assert "Traceback" not in proc.stderr
+
+
+def test_show_and_search_print_no_terminal_escapes(archive_copy: Crawled) -> None:
+    url = archive_copy.site.url(HOSTILE_PATH)
+    with sqlite3.connect(archive_copy.db) as con:
+        con.execute(
+            "UPDATE articles SET title = ?, text = text || ? WHERE url = ?",
+            ("Dredging \x1b]0;owned\x07news", "\n\nEnd \x1b[2J\x1b[31m zebrafish", url),
+        )
+    cfg = str(archive_copy.config)
+    for proc in (
+        run_cli("show", "--config", cfg, url),
+        run_cli("search", "--config", cfg, "zebrafish"),
+    ):
+        assert proc.returncode == 0, proc.stderr
+        assert "zebrafish" in proc.stdout and "Dredging" in proc.stdout
+        assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
