@@ -1,8 +1,8 @@
 """Incremental archiving: fetch only what is new or changed, one article one row, every revision.
 
 Fast tests use the archive and the components directly; the end-to-end ones crawl a copy of the
-sample site twice through the real CLI, editing its files between the runs, and count what the
-server was asked and answered.
+sample site several times through the real CLI, editing its files between the runs, and count
+what the server was asked and how it answered.
 """
 
 from __future__ import annotations
