@@ -621,6 +621,11 @@ class Archive:
         with Session(self.engine) as s:
             return inc.load_url_states(s, source)
 
+    def retry_urls(self, source: str, since: datetime) -> list[str]:
+        """Article URLs of ``source`` that failed transiently since ``since``, not archived."""
+        with Session(self.engine) as s:
+            return inc.load_retry_urls(s, source, since)
+
     def validators(self, source: str) -> dict[str, tuple[str | None, str | None]]:
         """``{url: (etag, last_modified)}`` of the feeds and sitemaps of ``source``."""
         with Session(self.engine) as s:
