@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,6 +33,9 @@ from storage.repository import utcnow
 from storage.runlog import RunLog
 
 __all__ = ["CrawlChild", "crawl_command", "describe_exit", "settle"]
+
+# a child's line that reports a problem (Scrapy's "[logger] ERROR: ...", a traceback, our CLI)
+_PROBLEM = re.compile(r"\] (?:WARNING|ERROR|CRITICAL): |^Traceback |^newsvault: ")
 
 
 def crawl_command(config_path: Path, source: str, progress_interval: float) -> list[str]:
@@ -112,7 +116,10 @@ class CrawlChild:
                 continue
             line = line.removeprefix(prefix)
             self.tail.append(line)
-            self.log.info(line, extra={"source": self.source, "event": "output", "pid": self.pid})
+            level = logging.WARNING if _PROBLEM.search(line) else logging.INFO
+            self.log.log(
+                level, line, extra={"source": self.source, "event": "output", "pid": self.pid}
+            )
         self.proc.stderr.close()
 
     def elapsed(self) -> float:

@@ -52,6 +52,8 @@ def _when(at: datetime | None) -> str:
 
 
 def _span(delta: timedelta) -> str:
+    if delta.total_seconds() < 10:
+        return f"{delta.total_seconds():.1f} s"
     secs = int(delta.total_seconds())
     if secs < 120:
         return f"{secs} s"
