@@ -1,11 +1,12 @@
-"""What spiders yield: a fetched page, or a failure to fetch one."""
+"""What spiders yield: a fetched page, a failure to fetch one, a page that answered 304 Not
+Modified, or another URL (a tracking, amp or print variant) of an article URL."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["ArticleItem", "FailureItem"]
+__all__ = ["AliasItem", "ArticleItem", "FailureItem", "NotModifiedItem"]
 
 
 @dataclass(slots=True)
@@ -20,6 +21,7 @@ class ArticleItem:
     headers: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
     request_url: str | None = None
+    lastmod: str | None = None  # the sitemap/feed date that listed it, if any
 
 
 @dataclass(slots=True)
@@ -37,3 +39,24 @@ class FailureItem:
     reason: str
     status: int | None = None
     retry_after: float | None = None
+
+
+@dataclass(slots=True)
+class NotModifiedItem:
+    """An article URL that answered a conditional request with 304 Not Modified."""
+
+    url: str
+    source: str
+    fetched_at: datetime
+    lastmod: str | None = None
+
+
+@dataclass(slots=True)
+class AliasItem:
+    """``url`` was linked as a variant of the article URL ``target``; ``reason`` is "tracking",
+    "amp" or "print" (see :func:`pipeline.urls.variant_reason`)."""
+
+    url: str
+    target: str
+    source: str
+    reason: str

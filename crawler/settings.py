@@ -22,8 +22,14 @@ NEWSVAULT_DEFAULTS: dict[str, Any] = {
     "NEWSVAULT_EXTRACT_TIMEOUT": 60.0,
     # Worker processes for extraction; 0 extracts in the crawling process itself (no time limit).
     "NEWSVAULT_EXTRACT_WORKERS": 0,
+    # Fetch only what is new, moved or due (crawler.incremental.Incremental); off: fetch all.
+    "NEWSVAULT_INCREMENTAL": False,
+    # Max simhash Hamming distance of a near-duplicate (0-3); None: exact text only.
+    "NEWSVAULT_NEAR_DUPLICATE_DISTANCE": 3,
     # Seconds between progress lines on stderr; 0 switches progress off.
     "NEWSVAULT_PROGRESS_INTERVAL": 0,
+    # Re-check rules: ((younger_than_seconds, every_seconds), ...) in increasing age order.
+    "NEWSVAULT_RECHECK": ((172800.0, 0.0), (1209600.0, 86400.0)),
     # What started the run: "manual" or "schedule".
     "NEWSVAULT_TRIGGER": "manual",
 }
@@ -44,6 +50,12 @@ def scrapy_settings(
         "NEWSVAULT_DATABASE": config.database,
         "NEWSVAULT_EXTRACT_TIMEOUT": c.extract_timeout,
         "NEWSVAULT_EXTRACT_WORKERS": workers,
+        "NEWSVAULT_INCREMENTAL": config.incremental.enabled,
+        "NEWSVAULT_NEAR_DUPLICATE_DISTANCE": config.dedupe.near_duplicate_distance,
+        "NEWSVAULT_RECHECK": tuple(
+            (r.younger_than.total_seconds(), r.every.total_seconds())
+            for r in config.incremental.recheck
+        ),
         "NEWSVAULT_PROGRESS_INTERVAL": progress_interval,
         "NEWSVAULT_TRIGGER": trigger,
         "USER_AGENT": c.user_agent,

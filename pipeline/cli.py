@@ -7,66 +7,27 @@ those are counted and recorded), 1 the work could not be done (every source's ru
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from pipeline.config import Config, config_path_from_env, load_config
-from pipeline.errors import ConfigError, StorageError
+from pipeline.cli_common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_STORAGE,
+    _check_sources,
+    _fail,
+    config_option,
+    source_option,
+)
+from pipeline.config import Config
+from pipeline.errors import StorageError
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"newsvault: {message}", err=True)
-    sys.exit(code)
-
-
-def config_option(fn: F) -> F:
-    """``--config PATH``, loaded and validated once, passed on as ``config: Config``."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="config file (default: $NEWSVAULT_CONFIG, else ./config.yaml)",
-    )
-    @functools.wraps(fn)
-    def wrapper(*args: Any, config_path: Path | None, **kwargs: Any) -> Any:
-        try:
-            config = load_config(config_path or config_path_from_env())
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
-        return fn(*args, config=config, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def source_option(fn: F) -> F:
-    return click.option(
-        "--source",
-        "source_names",
-        multiple=True,
-        metavar="NAME",
-        help="only this source (repeatable; default: all)",
-    )(fn)
-
-
-def _check_sources(config: Config, names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            config.source(name)
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsvault")
@@ -100,7 +61,13 @@ def _print_summary(results: Sequence[Any]) -> None:
     Console(width=100).print(table)
 
 
-def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str) -> int:
+def _crawl(
+    config: Config,
+    names: Sequence[str],
+    limit: int | None,
+    trigger: str,
+    progress_interval: float = 2.0,
+) -> int:
     from pipeline.run import run_crawl
 
     _check_sources(config, names)
@@ -108,9 +75,14 @@ def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str
     if not sources:
         _fail(f"{config.path}: no sources configured", EXIT_CONFIG)
     try:
-        results = run_crawl(config, sources, limit=limit, trigger=trigger)
+        results = run_crawl(
+            config, sources, limit=limit, trigger=trigger, progress_interval=progress_interval
+        )
     except StorageError as exc:
         _fail(str(exc), EXIT_STORAGE)
+    for r in results:
+        if r.status == "skipped":
+            click.echo(f"newsvault: {r.source}: skipped, {r.message}", err=True)
     _print_summary(results)
     if results and all(r.status == "failed" for r in results):
         click.echo("newsvault: every source failed; see `newsvault runs` and the log", err=True)
@@ -129,7 +101,20 @@ def _crawl(config: Config, names: Sequence[str], limit: int | None, trigger: str
     hidden=True,
     help="recorded with the run (the daemon passes 'schedule')",
 )
-def crawl(config: Config, source_names: tuple[str, ...], limit: int | None, trigger: str) -> None:
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    hidden=True,
+    help="seconds between progress lines on stderr; 0: none (the daemon passes its own)",
+)
+def crawl(
+    config: Config,
+    source_names: tuple[str, ...],
+    limit: int | None,
+    trigger: str,
+    progress_interval: float,
+) -> None:
     """Archive every source (or the named ones) once.
 
     Prints progress while it runs and a summary table at the end.
@@ -138,7 +123,7 @@ def crawl(config: Config, source_names: tuple[str, ...], limit: int | None, trig
 
         newsvault crawl --source example-news --limit 50
     """
-    sys.exit(_crawl(config, source_names, limit, trigger))
+    sys.exit(_crawl(config, source_names, limit, trigger, progress_interval))
 
 
 @main.command()
@@ -165,30 +150,19 @@ def demo(db_path: Path) -> None:
     sys.exit(run_demo(db_path, _print_summary))
 
 
-@main.command()
-@config_option
-@source_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="file (default: stdout)")
-def export(config: Config, source_names: tuple[str, ...], fmt: str, output: Any) -> None:
-    """Stream the archive, one JSON object per article.
+from pipeline import cli_archive, cli_daemon, cli_history, cli_serve  # noqa: E402
 
-    Example:
-
-        newsvault export --format jsonl --source example-news -o articles.jsonl
-    """
-    from pipeline.export import write_jsonl
-    from storage.repository import Archive
-
-    _check_sources(config, source_names)
-    try:
-        archive = Archive.open(config.database)
-        try:
-            write_jsonl(archive.iter_articles(tuple(source_names)), output)
-        finally:
-            archive.close()
-    except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+main.add_command(cli_archive.search)
+main.add_command(cli_archive.show)
+main.add_command(cli_archive.export)
+main.add_command(cli_archive.stats)
+main.add_command(cli_archive.reextract)
+main.add_command(cli_serve.serve)
+main.add_command(cli_history.history)
+main.add_command(cli_history.diff)
+main.add_command(cli_daemon.daemon)
+main.add_command(cli_daemon.runs)
+main.add_command(cli_daemon.status)
 
 
 if __name__ == "__main__":  # pragma: no cover

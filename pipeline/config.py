@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.errors import ConfigError
 
@@ -30,6 +39,9 @@ __all__ = [
     "CrawlSettings",
     "DEFAULT_CONFIG_PATH",
     "DaemonSettings",
+    "DedupeSettings",
+    "IncrementalSettings",
+    "RecheckRule",
     "Source",
     "config_path_from_env",
     "load_config",
@@ -39,6 +51,8 @@ __all__ = [
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class _Frozen(BaseModel):
@@ -66,6 +80,62 @@ class CrawlSettings(_Frozen):
     extract_timeout: float = Field(60.0, gt=0, le=3600)
 
 
+def _parse_duration(value: Any) -> Any:
+    """``90``, ``"45s"``, ``"30m"``, ``"6h"``, ``"2d"``, ``"1w"`` -> a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"a duration cannot be negative: {value!r}")
+        return timedelta(seconds=value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(
+            f"not a duration: {value!r} (give seconds, or a number with s, m, h, d or w: '2d')"
+        )
+    return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+
+
+class RecheckRule(_Frozen):
+    """Articles published less than ``younger_than`` ago are fetched again once ``every`` has
+    passed since their last fetch (``0``: every run)."""
+
+    younger_than: Duration
+    every: Duration = timedelta(0)
+
+
+_DEFAULT_RECHECK = (
+    RecheckRule(younger_than=timedelta(days=2), every=timedelta(0)),
+    RecheckRule(younger_than=timedelta(days=14), every=timedelta(days=1)),
+)
+
+
+class IncrementalSettings(_Frozen):
+    """What second and later runs fetch again (see docs/config.md, "incremental")."""
+
+    enabled: bool = True
+    recheck: tuple[RecheckRule, ...] = _DEFAULT_RECHECK
+
+    @field_validator("recheck")
+    @classmethod
+    def _ordered(cls, rules: tuple[RecheckRule, ...]) -> tuple[RecheckRule, ...]:
+        ages = [r.younger_than for r in rules]
+        if ages != sorted(set(ages)):
+            raise ValueError("rules must be in increasing order of younger_than, each different")
+        return rules
+
+
+class DedupeSettings(_Frozen):
+    """When two URLs of a source are one article."""
+
+    near_duplicate_distance: int | None = Field(3, ge=0, le=3)
+
+
 class DaemonSettings(_Frozen):
     """How ``newsvault daemon`` schedules runs."""
 
@@ -75,6 +145,8 @@ class DaemonSettings(_Frozen):
     run_timeout: int = Field(1800, ge=1)
     misfire_grace: int = Field(3600, ge=1)
     unhealthy_after: int = Field(86400, ge=60)
+    kill_after: int = Field(60, ge=1, le=3600)
+    progress_interval: float = Field(60.0, ge=0)
 
     @field_validator("default_schedule")
     @classmethod
@@ -184,10 +256,21 @@ class Source(_Frozen):
     @field_validator("allowed_domains")
     @classmethod
     def _domains(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        out = []
         for v in values:
-            if not v or "/" in v or ":" in v.strip("[]") and not v.startswith("["):
+            host = v.strip().lower().strip("[]")
+            bad = not host or "/" in host or " " in host
+            if ":" in host:
+                try:
+                    ipaddress.IPv6Address(host)
+                except ValueError:
+                    bad = True
+            if bad:
                 raise ValueError(f"not a domain name: {v!r} (give a host such as example.com)")
-        return tuple(v.lower() for v in values)
+            out.append(host)
+        return tuple(out)
 
     @model_validator(mode="after")
     def _has_entry(self) -> Source:
@@ -211,6 +294,8 @@ class Config(_Frozen):
     crawl: CrawlSettings = CrawlSettings()
     daemon: DaemonSettings = DaemonSettings()
     sources: tuple[Source, ...] = ()
+    incremental: IncrementalSettings = IncrementalSettings()
+    dedupe: DedupeSettings = DedupeSettings()
     path: Path | None = None
 
     @model_validator(mode="after")

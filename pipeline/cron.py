@@ -60,8 +60,11 @@ def _weekday_field(field: str) -> str:
     return ",".join(out)
 
 
-def parse_cron(expr: str, timezone: str = "UTC") -> CronTrigger:
-    """Turn a crontab string into an APScheduler trigger; ValueError names the problem."""
+def parse_cron(expr: str, timezone: str = "UTC", jitter: int | None = None) -> CronTrigger:
+    """Turn a crontab string into an APScheduler trigger; ValueError names the problem.
+
+    ``jitter``: each fire time is delayed by a random 0 to ``jitter`` seconds.
+    """
     from apscheduler.triggers.cron import CronTrigger
 
     text = _ALIASES.get(expr.strip().lower(), expr.strip())
@@ -84,6 +87,7 @@ def parse_cron(expr: str, timezone: str = "UTC") -> CronTrigger:
             month=month,
             day_of_week=_weekday_field(weekday),
             timezone=timezone,
+            jitter=jitter or None,
         )
     except ValueError as exc:
         raise ValueError(f"{expr!r} is not a valid cron expression: {exc}") from None

@@ -46,7 +46,8 @@ def run_demo(db_path: Path, print_summary: Callable[[Sequence[Any]], None]) -> i
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     with LocalSite(DEMO_SITE) as site:
         print(f"Serving the sample news site at {site.base}; archiving into {db_path}")
-        config = demo_config(site.base, db_path)
+        base = site.base
+        config = demo_config(base, db_path)
         try:
             results = run_crawl(config, config.sources, progress_interval=1.0)
         except StorageError as exc:
@@ -71,5 +72,13 @@ def run_demo(db_path: Path, print_summary: Callable[[Sequence[Any]], None]) -> i
     for para in shown["text"].split("\n\n"):
         print(textwrap.fill(para, width=88))
         print()
-    print(f"Explore it: newsvault export --config <a config with database: sqlite:///{db_path}>")
+    cfg_path = db_path.with_suffix(".yaml")
+    cfg_path.write_text(
+        "# Written by `newsvault demo`: the archive it made, for other commands.\n"
+        f"database: sqlite:///{db_path.resolve()}\n"
+        "sources:\n  - name: harbour-gazette\n"
+        f"    start_urls: [{base}/]\n",
+        encoding="utf-8",
+    )
+    print(f"Explore it: newsvault export --config {cfg_path}")
     return 0

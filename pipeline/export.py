@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-__all__ = ["EXPORT_FIELDS", "write_jsonl"]
+__all__ = ["EXPORT_FIELDS", "write_csv", "write_jsonl"]
 
 EXPORT_FIELDS = (
     "url",
@@ -23,14 +24,40 @@ EXPORT_FIELDS = (
     "text",
     "first_fetched_at",
     "fetched_at",
+    "revisions",
 )
 
 
 def write_jsonl(articles: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write one JSON object per line; returns the count. Streams: nothing is held in memory."""
+    """Write one JSON object per line; returns the count. Streams: nothing is held in memory.
+    An article carrying ``history`` (every revision) is written with it."""
     n = 0
     for art in articles:
-        out.write(json.dumps({k: art.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False))
+        row = {k: art.get(k) for k in EXPORT_FIELDS}
+        if "history" in art:
+            row["history"] = art["history"]
+        out.write(json.dumps(row, ensure_ascii=False))
         out.write("\n")
+        n += 1
+    return n
+
+
+def write_csv(articles: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write a header row and one row per article (RFC 4180 quoting); returns the count.
+
+    List fields (authors, tags) are joined with ``"; "``; multi-line text stays in one quoted
+    cell. Streams like :func:`write_jsonl`. ``out`` should be opened with ``newline=""``.
+    """
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_FIELDS)
+    n = 0
+    for art in articles:
+        row = []
+        for k in EXPORT_FIELDS:
+            value = art.get(k)
+            if isinstance(value, list | tuple):
+                value = "; ".join(str(v) for v in value)
+            row.append("" if value is None else value)
+        writer.writerow(row)
         n += 1
     return n

@@ -4,9 +4,10 @@
   :class:`Extracted` (article text and metadata), in a pool of worker processes so extraction
   never blocks downloading. Pages that are not articles are dropped and counted as skipped.
 - :class:`DedupePipeline` gives each article its archive key (canonical URL) and a fingerprint
-  of its normalised text, and drops what this run has already seen.
+  of its normalised text (:mod:`pipeline.fingerprint`), and drops keys this run has already seen.
 - :class:`StorePipeline` owns the archive for the run: it records the run, saves each article in
-  one transaction, records failures, and closes the run with its counts and status.
+  one transaction (new, a new revision, unchanged, or an alias of another), records 304s,
+  aliases and failures, and closes the run with its counts and status.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
-import re
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -25,11 +25,12 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.items import ArticleItem, FailureItem
+from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.config import Source
 from pipeline.errors import ExtractionError, NotAnArticle, StorageError
 from pipeline.extract import Article, ExtractOptions, extract_article
-from pipeline.urls import prefer_canonical
+from pipeline.fingerprint import simhash, text_fingerprint
+from pipeline.urls import canonical_url, prefer_canonical
 
 __all__ = [
     "DedupePipeline",
@@ -41,7 +42,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 @dataclass(slots=True)
@@ -57,12 +57,6 @@ class Extracted:
 def extract_options(source: Source) -> ExtractOptions:
     c = source.clean
     return ExtractOptions(drop_xpaths=c.drop_xpaths, drop_css=c.drop_css, drop_lines=c.drop_lines)
-
-
-def text_fingerprint(text: str) -> str:
-    """sha256 of the text with case, punctuation and white space folded away."""
-    norm = _NON_WORD.sub(" ", text.casefold()).strip()
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
 def _decode(page: ArticleItem) -> str:
@@ -177,14 +171,14 @@ class ExtractPipeline:
 
 
 class DedupePipeline:
-    """Drops an article this run has already seen under the same key or the same text."""
+    """Drops an article this run has already seen under the same key. A page with the same text
+    under another key goes on to the store, which records it as an alias of the first."""
 
     def __init__(self, stats: Any, crawler: Crawler | None = None) -> None:
         self.stats = stats
         self.crawler = crawler
         self.domains: tuple[str, ...] = ()
         self._keys: set[bytes] = set()
-        self._texts: set[bytes] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -200,13 +194,13 @@ class DedupePipeline:
         item.key = prefer_canonical(item.page.url, item.article.canonical_url, self.domains)
         item.fingerprint = text_fingerprint(item.article.text)
         key = hashlib.blake2b(item.key.encode(), digest_size=16).digest()
-        fp = bytes.fromhex(item.fingerprint)[:16]
         if key in self._keys:
+            fetched = canonical_url(item.page.url)
+            if fetched != item.key:  # another URL declaring an article of this run canonical
+                self.stats.inc_value("newsvault/articles_skipped")
+                return AliasItem(fetched, item.key, item.page.source, "canonical")
             raise _skip(self.stats, f"already archived in this run: {item.key}")
-        if fp in self._texts:
-            raise _skip(self.stats, f"same text as another page in this run: {item.page.url}")
         self._keys.add(key)
-        self._texts.add(fp)
         return item
 
 
@@ -221,13 +215,18 @@ class StorePipeline:
         self.archive: Any = None
         self.run_id: int | None = None
         self.source = "?"
+        self.near_duplicate_distance: int | None = 3
+        self._pending_aliases: list[AliasItem] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         s = crawler.settings
         pipe = cls(s.get("NEWSVAULT_DATABASE"), s.get("NEWSVAULT_TRIGGER"), crawler.stats, crawler)
+        distance = s.get("NEWSVAULT_NEAR_DUPLICATE_DISTANCE")
+        pipe.near_duplicate_distance = None if distance is None else int(distance)
         # The run is closed on spider_closed, the one place that knows why the spider stopped.
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipe.spider_error, signal=signals.spider_error)
         return pipe
 
     def open_spider(self) -> None:
@@ -238,7 +237,9 @@ class StorePipeline:
         spider = self.crawler.spider if self.crawler else None
         source = getattr(spider, "source", None)
         self.source = source.name if isinstance(source, Source) else "?"
-        self.archive = Archive.open(self.database)
+        self.archive = Archive.open(
+            self.database, near_duplicate_distance=self.near_duplicate_distance
+        )
         stale = self.archive.close_stale_runs(self.source)
         if stale:
             log.warning("%s: %d earlier run(s) were interrupted (killed)", self.source, stale)
@@ -255,6 +256,20 @@ class StorePipeline:
 
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage-error"))
 
+    def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
+        """A bug or an unexpected page broke a spider callback: record it, never lose it."""
+        if self.archive is None:
+            return
+        self.stats.inc_value("newsvault/errors")
+        exc = failure.value
+        reason = f"{type(exc).__name__} while reading the page: {exc}"
+        try:
+            self.archive.record_failure(
+                self.run_id, self.source, response.url, "spider", reason, response.status
+            )
+        except StorageError as err:
+            self._fatal(err)
+
     def process_item(self, item: Any) -> Any:
         from storage.repository import ArticleRecord, FetchRecord
 
@@ -270,6 +285,15 @@ class StorePipeline:
                     item.status,
                     retry_after=item.retry_after,
                 )
+                return item
+            if isinstance(item, NotModifiedItem):
+                touched = self.archive.touch(item.url, item.fetched_at, item.lastmod)
+                name = "articles_unchanged" if touched else "articles_skipped"
+                self.stats.inc_value(f"newsvault/{name}")
+                return item
+            if isinstance(item, AliasItem):
+                if self.archive.record_alias(item.url, item.target, item.reason) is None:
+                    self._pending_aliases.append(item)  # its article is not stored yet
                 return item
             if not isinstance(item, Extracted):
                 return item
@@ -288,6 +312,7 @@ class StorePipeline:
                 description=a.description,
                 tags=a.tags,
                 image_url=a.image_url,
+                simhash=simhash(a.text),
             )
             fetch = FetchRecord(
                 url=page.url,
@@ -295,6 +320,7 @@ class StorePipeline:
                 status=page.status,
                 body=page.html,
                 headers=page.headers,
+                lastmod=page.lastmod,
             )
             outcome = self.archive.save_article(self.run_id, record, fetch)
         except StorageError as exc:
@@ -309,6 +335,11 @@ class StorePipeline:
 
         if self.archive is None or self.run_id is None:
             return
+        try:
+            for alias in self._pending_aliases:
+                self.archive.record_alias(alias.url, alias.target, alias.reason)
+        except StorageError as exc:
+            log.error("could not record the aliases of run %s: %s", self.run_id, exc)
         counts = progress_counts(self.stats)
         fatal = self.stats.get_value("newsvault/fatal")
         stored = counts["articles_new"] + counts["articles_updated"] + counts["articles_unchanged"]

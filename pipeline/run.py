@@ -41,39 +41,53 @@ def run_crawl(
 ) -> list[RunResult]:
     """Crawl ``sources`` once, concurrently, and return one result per source.
 
-    Raises StorageError before fetching anything if the archive cannot be opened or migrated.
+    Each source's lock is taken first (:mod:`pipeline.locks`): a source another live crawl is
+    running is not crawled; its result (and recorded run) has status "skipped" and a message
+    naming that crawl. Raises StorageError before fetching anything if the archive cannot be
+    opened, migrated or written.
     """
     from scrapy.crawler import CrawlerProcess
 
     from crawler.extensions import progress_counts
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
+    from pipeline.locks import SourceLocks
     from storage.repository import Archive
+    from storage.runlog import RunLog
 
     archive = Archive.open(config.database)  # fail fast, and migrate once, before any fetch
+    locks = SourceLocks(RunLog(archive))
     try:
         archive.check_writable()
-        waiting = {s.name: archive.waiting_urls(s.name) for s in sources}
+        mine, skipped = locks.take(sources, trigger)
+        results = [
+            RunResult(name, run_id, "skipped", 0, 0, 0, 0, 0, 0, message)
+            for name, run_id, message in skipped
+        ]
+        if not mine:
+            return results
+        waiting = {s.name: archive.waiting_urls(s.name) for s in mine}
+        settings = scrapy_settings(
+            config,
+            trigger=trigger,
+            progress_interval=progress_interval,
+            extract_workers=extract_workers,
+        )
+        settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
+        logging.getLogger("scrapy").setLevel(logging.WARNING)
+        # An unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+        process = CrawlerProcess(settings)
+        crawlers = []
+        for source in mine:
+            crawler = process.create_crawler(NewsSpider)
+            crawlers.append((source, crawler))
+            process.crawl(crawler, source=source, limit=limit, waiting=waiting[source.name])
+        locks.start_heartbeat()
+        process.start()
     finally:
+        locks.release_all()
         archive.close()
-    settings = scrapy_settings(
-        config,
-        trigger=trigger,
-        progress_interval=progress_interval,
-        extract_workers=extract_workers,
-    )
-    settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
-    logging.getLogger("scrapy").setLevel(logging.WARNING)
-    process = CrawlerProcess(settings)
-    # An unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
-    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-    crawlers = []
-    for source in sources:
-        crawler = process.create_crawler(NewsSpider)
-        crawlers.append((source, crawler))
-        process.crawl(crawler, source=source, limit=limit, waiting=waiting[source.name])
-    process.start()
-    results = []
     for source, crawler in crawlers:
         stats = crawler.stats
         assert stats is not None
@@ -88,6 +102,9 @@ def run_crawl(
                 **counts,
             )
         )
-    if any(r.message for r in results) and all(r.status == "failed" for r in results):
-        raise StorageError(next(r.message for r in results if r.message) or "storage failed")
+    order = {s.name: i for i, s in enumerate(sources)}
+    results.sort(key=lambda r: order.get(r.source, 0))
+    crawled = [r for r in results if r.status != "skipped"]
+    if any(r.message for r in crawled) and all(r.status == "failed" for r in crawled):
+        raise StorageError(next(r.message for r in crawled if r.message) or "storage failed")
     return results

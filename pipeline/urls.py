@@ -2,7 +2,10 @@
 
 :func:`canonical_url` removes fragments and tracking parameters (utm_*, fbclid, gclid, ...),
 lower-cases scheme and host, drops default ports and sorts the remaining query, so that variants
-of one article resolve to one archive key.
+of one article resolve to one archive key. It also folds AMP variants (``/amp/`` as the first or
+last path segment, ``.amp.html``, an ``amp.`` host, ``?amp=1``, ``?outputType=amp``) and print
+variants (``/print/`` as the first or last segment, ``?print=1``) into the page they render.
+:func:`variant_reason` says which of these made a URL a variant (recorded with its alias).
 """
 
 from __future__ import annotations
@@ -11,7 +14,13 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "canonical_url", "host_in", "prefer_canonical"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "canonical_url",
+    "host_in",
+    "prefer_canonical",
+    "variant_reason",
+]
 
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|igshid|_ga|_gl"
@@ -21,8 +30,32 @@ TRACKING_PARAMS = re.compile(
 )
 
 
-def canonical_url(url: str) -> str:
-    """Normalise ``url`` for use as an archive key."""
+_AMP_PARAMS = {"amp": None, "outputtype": "amp", "output": "amp"}
+_PRINT_PARAMS = {"print": None, "view": "print"}
+
+
+def _is_flag(key: str, value: str, table: dict[str, str | None]) -> bool:
+    want = table.get(key.lower(), "")
+    if want == "":
+        return False
+    return want is None or value.lower() == want
+
+
+def _fold_segments(path: str, word: str) -> str:
+    """Drop ``word`` as the first or the last path segment; keep a trailing slash."""
+    segs = path.split("/")
+    # path "/a/amp/" -> ["", "a", "amp", ""]: the last real segment is at -2 with a slash
+    if len(segs) > 2 and segs[-1] == "" and segs[-2].lower() == word:
+        segs = segs[:-2] + [""]
+    elif len(segs) > 2 and segs[-1].lower() == word:
+        segs = segs[:-1]
+    if len(segs) > 2 and segs[1].lower() == word:
+        segs = [""] + segs[2:]
+    out = "/".join(segs)
+    return out if out.startswith("/") else "/" + out
+
+
+def _parts(url: str) -> tuple[str, str, str, str, list[tuple[str, str]]]:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
@@ -32,14 +65,56 @@ def canonical_url(url: str) -> str:
         netloc += f":{port}"
     if parts.username:
         netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not TRACKING_PARAMS.match(k)
-    ]
-    query.sort()
-    path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    return scheme, netloc, host, parts.path or "/", query
+
+
+def _fold(url: str) -> tuple[str, set[str]]:
+    """The canonical form of ``url`` and the kinds of variant folded away to reach it."""
+    scheme, netloc, host, path, query = _parts(url)
+    why: set[str] = set()
+    kept = []
+    for k, v in query:
+        if TRACKING_PARAMS.match(k):
+            why.add("tracking")
+        elif _is_flag(k, v, _AMP_PARAMS):
+            why.add("amp")
+        elif _is_flag(k, v, _PRINT_PARAMS):
+            why.add("print")
+        else:
+            kept.append((k, v))
+    kept.sort()
+    if host.startswith("amp.") and host.count(".") >= 2:
+        netloc = netloc.replace(host, host[4:], 1)
+        why.add("amp")
+    for word in ("amp", "print"):
+        folded = _fold_segments(path, word)
+        if folded != path:
+            path = folded
+            why.add(word)
+    low = path.lower()
+    for suffix, repl in ((".amp.html", ".html"), (".amp.htm", ".htm"), (".amp", "")):
+        if low.endswith(suffix) and len(path) > len(suffix) + 1:
+            path = path[: -len(suffix)] + repl
+            why.add("amp")
+            break
+    return urlunsplit((scheme, netloc, path, urlencode(kept, doseq=True), "")), why
+
+
+def canonical_url(url: str) -> str:
+    """Normalise ``url`` for use as an archive key."""
+    return _fold(url)[0]
+
+
+def variant_reason(url: str) -> str | None:
+    """Why ``url`` is a variant of :func:`canonical_url` of it: "amp", "print" or "tracking"
+    (in that order of precedence), or None when it differs by nothing but form (case, port,
+    parameter order, fragment)."""
+    why = _fold(url)[1]
+    for reason in ("amp", "print", "tracking"):
+        if reason in why:
+            return reason
+    return None
 
 
 def host_in(host: str | None, domains: Iterable[str]) -> bool:

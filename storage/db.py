@@ -42,6 +42,16 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_begin_read(conn: Any) -> None:
+    # a reader takes no write lock: it never waits for, nor blocks, a running crawl
+    conn.exec_driver_sql("BEGIN")
+
+
+def _sqlite_readonly_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 def _alembic_config(engine: Engine) -> Any:
     from alembic.config import Config as AlembicConfig
 
@@ -64,6 +74,9 @@ def migrate(engine: Engine) -> None:
 def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False) -> Engine:
     """Create an engine for ``url`` with newsvault's pragmas, migrating the schema first.
 
+    ``readonly=True``: no migration, and a connection that cannot write (SQLite ``mode=ro``,
+    PostgreSQL read-only transactions); raises :class:`StorageError` if the file is missing.
+
     Example::
 
         engine = open_engine("sqlite:///newsvault.db")
@@ -84,8 +97,20 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
             elif not path.parent.exists():
                 raise StorageError(f"cannot create the archive: folder {path.parent} does not exist")
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+    if readonly and is_sqlite and parsed.database and parsed.database != ":memory:":
+        # the file is opened with mode=ro: nothing through this engine can write to it
+        path = Path(parsed.database).resolve()
+        parsed = parsed.set(database=f"file:{path}?mode=ro", query={"uri": "true"})
+    elif readonly and parsed.get_backend_name() == "postgresql":
+        given = parsed.query.get("options", "")
+        given = given if isinstance(given, str) else " ".join(given)
+        options = f"{given} -c default_transaction_read_only=on".strip()
+        parsed = parsed.update_query_dict({"options": options})
     engine = create_engine(parsed, **kwargs)
-    if is_sqlite:
+    if is_sqlite and readonly:
+        event.listen(engine, "connect", _sqlite_readonly_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_read)
+    elif is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     try:

@@ -6,15 +6,22 @@
 - ``fetches``: one row per successful fetch of an article page (URL, time, status, headers, body).
 - ``failures``: one row per URL that could not be archived in a run, with the reason.
 - ``runs``: one row per crawl of one source.
+- ``revisions``: every version of an article seen, numbered 1..n; the article row holds the
+  newest. Revision 1 is written when the article is first stored.
+- ``aliases``: other URLs of an article (tracking, amp, print, canonical variants, and pages of
+  the same source with the same or nearly the same text), each with the reason.
+- ``validators``: ETag / Last-Modified of feeds and sitemaps, for conditional re-fetches.
+- ``locks``: one row per source being crawled right now (who holds it, last heartbeat).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -22,12 +29,26 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Article", "Backoff", "Base", "Body", "Failure", "Fetch", "Run", "UTCDateTime"]
+__all__ = [
+    "Alias",
+    "Article",
+    "Backoff",
+    "Base",
+    "Body",
+    "Failure",
+    "Fetch",
+    "Lock",
+    "Revision",
+    "Run",
+    "UTCDateTime",
+    "Validator",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -41,12 +62,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the archive; use an aware UTC datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
@@ -101,10 +122,24 @@ class Article(Base):
     last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
+    # incremental archiving (migration 0002)
+    revision_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    sim_b0: Mapped[int | None] = mapped_column(Integer)
+    sim_b1: Mapped[int | None] = mapped_column(Integer)
+    sim_b2: Mapped[int | None] = mapped_column(Integer)
+    sim_b3: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    listed_lastmod: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         Index("ix_articles_source_published", "source", "published_at"),
         Index("ix_articles_source_text_hash", "source", "text_hash"),
+        Index("ix_articles_source_sim_b0", "source", "sim_b0"),
+        Index("ix_articles_source_sim_b1", "source", "sim_b1"),
+        Index("ix_articles_source_sim_b2", "source", "sim_b2"),
+        Index("ix_articles_source_sim_b3", "source", "sim_b3"),
     )
 
 
@@ -138,6 +173,66 @@ class Failure(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class Revision(Base):
+    """One version of an article as seen at ``seen_at``; ``number`` counts from 1."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[str | None] = mapped_column(String(40))
+    modified_at: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    image_url: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("article_id", "number", name="uq_revisions_article_number"),)
+
+
+class Alias(Base):
+    """Another URL of an article. ``reason``: tracking, amp, print, canonical, redirect,
+    same-text or near-duplicate."""
+
+    __tablename__ = "aliases"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Validator(Base):
+    """HTTP cache validators of a feed, sitemap or start page, for conditional requests."""
+
+    __tablename__ = "validators"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Lock(Base):
+    """A source being crawled now: at most one row, so at most one crawl, per source."""
+
+    __tablename__ = "locks"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    hostname: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
 class Backoff(Base):
     """A URL whose server asked us to come back later (HTTP 429/503): not fetched before
     ``not_before``. ``attempts`` counts refusals in a row; the row goes once the URL is stored."""

@@ -1,8 +1,9 @@
 """The archive's read/write API: the only place with sessions or SQL.
 
-Each article is saved in one short transaction (article row, raw body, fetch row together), so a
-crash at any moment leaves either all of it or none. Readers stream in batches and never hold a
-write lock, so an export or a search never blocks a running crawl.
+Each article is saved in one short transaction (article row, its new revision, aliases, raw
+body, fetch row together), so a crash at any moment leaves either all of it or none. Readers
+stream in batches and never hold a write lock, so an export or a search never blocks a running
+crawl.
 
 Example::
 
@@ -18,9 +19,9 @@ import hashlib
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -29,7 +30,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from pipeline.dates import is_later
 from pipeline.errors import StorageError
+from pipeline.fingerprint import MAX_BAND_DISTANCE, normalise_title, text_fingerprint
+from pipeline.urls import canonical_url
+from storage import incremental as inc
 from storage.db import open_engine
 from storage.models import Article, Backoff, Body, Failure, Fetch, Run
 
@@ -41,8 +46,11 @@ __all__ = [
     "FetchRecord",
     "Outcome",
     "RUN_COUNTERS",
+    "UrlState",
     "utcnow",
 ]
+
+UrlState = inc.UrlState
 
 T = TypeVar("T")
 
@@ -90,7 +98,7 @@ def _explain(exc: OperationalError) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Outcome(StrEnum):
@@ -111,6 +119,7 @@ class FetchRecord:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    lastmod: str | None = None  # the sitemap/feed date that listed the URL, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,14 @@ class ArticleRecord:
     description: str | None = None
     tags: tuple[str, ...] = ()
     image_url: str | None = None
+    simhash: int | None = None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for k, v in headers.items():
+        if k.lower() == name:
+            return v[:512]
+    return None
 
 
 def _article_dict(a: Article) -> dict[str, Any]:
@@ -150,19 +167,34 @@ def _article_dict(a: Article) -> dict[str, Any]:
         "first_fetched_at": a.first_fetched_at.isoformat(),
         "fetched_at": a.last_fetched_at.isoformat(),
         "last_changed_at": a.last_changed_at.isoformat(),
+        "revisions": a.revision_count,
     }
 
 
 class Archive:
     """Read and write access to one archive database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, near_duplicate_distance: int | None = MAX_BAND_DISTANCE
+    ) -> None:
         self.engine = engine
+        self.near_duplicate_distance = near_duplicate_distance
 
     @classmethod
-    def open(cls, url: str, *, readonly: bool = False) -> Archive:
-        """Open (creating and migrating if needed) the archive at a SQLAlchemy URL."""
-        return cls(open_engine(url, migrate_schema=not readonly, readonly=readonly))
+    def open(
+        cls,
+        url: str,
+        *,
+        readonly: bool = False,
+        near_duplicate_distance: int | None = MAX_BAND_DISTANCE,
+    ) -> Archive:
+        """Open (creating and migrating if needed) the archive at a SQLAlchemy URL.
+
+        ``near_duplicate_distance``: a new article whose text simhash is within this many bits
+        of an article of the same source is recorded as its alias (None: exact text only).
+        Raises StorageError when the archive cannot be opened or migrated."""
+        engine = open_engine(url, migrate_schema=not readonly, readonly=readonly)
+        return cls(engine, near_duplicate_distance=near_duplicate_distance)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -247,15 +279,20 @@ class Archive:
     def _save_one(
         self, s: Session, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord
     ) -> Outcome:
-        """The body of :meth:`save_article`, inside the caller's transaction."""
-        art = s.scalars(select(Article).where(Article.url == rec.url)).one_or_none()
+        """The body of :meth:`save_article`, inside the caller's transaction.
+
+        A new URL whose text equals (or nearly equals) an article of the same source becomes an
+        alias of that article (DUPLICATE, its fetch kept). A known article whose title or
+        normalised text changed gets a new revision and becomes that revision (UPDATED)."""
+        art = inc.find_article(s, rec.url)
         if art is None:
-            dup = s.scalars(
-                select(Article.id).where(
-                    Article.source == rec.source, Article.text_hash == rec.text_hash
-                )
-            ).first()
+            dup = inc.content_duplicate(
+                s, rec.source, rec.text_hash, rec.simhash, self.near_duplicate_distance
+            )
             if dup is not None:
+                art_id, reason = dup
+                inc.add_alias(s, rec.url, art_id, reason, fetch.fetched_at)
+                self._add_fetch(s, run_id, art_id, fetch, self._put_body(s, fetch.body))
                 return Outcome.DUPLICATE
         digest = self._put_body(s, fetch.body)
         fields = {
@@ -279,27 +316,59 @@ class Archive:
                 last_fetched_at=fetch.fetched_at,
                 last_changed_at=fetch.fetched_at,
                 body_sha256=digest,
+                revision_count=1,
                 **fields,
             )
+            inc.set_simhash(art, rec.simhash)
             s.add(art)
+            s.flush()
+            inc.add_revision(s, art, 1, fetch.fetched_at, run_id)
             outcome = Outcome.NEW
-        elif art.text_hash == rec.text_hash and art.title == rec.title:
+        elif not self._changed(art, rec):
             art.last_fetched_at = fetch.fetched_at
             art.body_sha256 = digest
             outcome = Outcome.UNCHANGED
         else:
             for k, v in fields.items():
                 setattr(art, k, v)
+            inc.set_simhash(art, rec.simhash)
             art.last_fetched_at = fetch.fetched_at
             art.last_changed_at = fetch.fetched_at
             art.body_sha256 = digest
+            art.revision_count = (art.revision_count or 1) + 1
+            s.flush()
+            inc.add_revision(s, art, art.revision_count, fetch.fetched_at, run_id)
             outcome = Outcome.UPDATED
+        art.etag = _header(fetch.headers, "etag")
+        art.last_modified = _header(fetch.headers, "last-modified")
+        if is_later(fetch.lastmod, art.listed_lastmod):
+            art.listed_lastmod = fetch.lastmod
+        fetched_key = canonical_url(fetch.url)
+        if fetched_key != art.url:
+            inc.add_alias(s, fetched_key, art.id, "canonical", fetch.fetched_at)
         s.flush()
         s.execute(delete(Backoff).where(Backoff.url.in_({fetch.url, rec.url})))
+        self._add_fetch(s, run_id, art.id, fetch, digest)
+        return outcome
+
+    @staticmethod
+    def _changed(art: Article, rec: ArticleRecord) -> bool:
+        """The revision test: the title or the normalised text differs. The stored text is
+        fingerprinted again, so a change of normalisation never makes a revision by itself."""
+        if normalise_title(art.title) != normalise_title(rec.title):
+            return True
+        if art.text_hash == rec.text_hash:
+            return False
+        return text_fingerprint(art.text) != rec.text_hash
+
+    @staticmethod
+    def _add_fetch(
+        s: Session, run_id: int | None, article_id: int, fetch: FetchRecord, digest: str
+    ) -> None:
         s.add(
             Fetch(
                 run_id=run_id,
-                article_id=art.id,
+                article_id=article_id,
                 url=fetch.url,
                 fetched_at=fetch.fetched_at,
                 status=fetch.status,
@@ -307,7 +376,72 @@ class Archive:
                 body_sha256=digest,
             )
         )
-        return outcome
+
+    def touch(self, url: str, fetched_at: datetime, lastmod: str | None = None) -> bool:
+        """Record that ``url`` answered 304 Not Modified: its article was checked and is
+        unchanged. False when no article is stored under that URL or an alias of it."""
+
+        def fn(s: Session) -> bool:
+            art = inc.find_article(s, url)
+            if art is None:
+                return False
+            art.last_fetched_at = fetched_at
+            if is_later(lastmod, art.listed_lastmod):
+                art.listed_lastmod = lastmod
+            return True
+
+        return self._write(fn)
+
+    def record_alias(self, url: str, target: str, reason: str) -> bool | None:
+        """Record ``url`` as another URL of the article stored under ``target``. None when no
+        such article is stored (yet); False when ``url`` was already known."""
+
+        def fn(s: Session) -> bool | None:
+            art = inc.find_article(s, target, content=True)
+            if art is None:
+                return None
+            return inc.add_alias(s, url, art.id, reason, utcnow())
+
+        return self._write(fn)
+
+    def save_validators(
+        self, source: str, values: Mapping[str, tuple[str | None, str | None]]
+    ) -> None:
+        """Store the ETag / Last-Modified of feeds and sitemaps fetched in a completed run."""
+        if values:
+            self._write(lambda s: inc.save_validators(s, source, values, utcnow()))
+
+    def update_extraction(self, changes: Iterable[tuple[int, ArticleRecord]]) -> int:
+        """Replace text and metadata of existing articles (re-extraction), in one transaction.
+
+        Keeps each article's URL, source and fetch history; returns how many rows were updated.
+        Raises :class:`StorageError` when the archive cannot be written.
+        """
+
+        def fn(s: Session) -> int:
+            n = 0
+            for article_id, rec in changes:
+                result: Any = s.execute(
+                    update(Article)
+                    .where(Article.id == article_id)
+                    .values(
+                        title=rec.title,
+                        authors=list(rec.authors),
+                        published_at=rec.published_at,
+                        modified_at=rec.modified_at,
+                        language=rec.language,
+                        site_name=rec.site_name,
+                        description=rec.description,
+                        tags=list(rec.tags),
+                        image_url=rec.image_url,
+                        text=rec.text,
+                        text_hash=rec.text_hash,
+                    )
+                )
+                n += int(result.rowcount)
+            return n
+
+        return self._write(fn)
 
     def record_failure(
         self,
@@ -406,20 +540,58 @@ class Archive:
             return int(s.scalar(q) or 0)
 
     def iter_articles(
-        self, sources: tuple[str, ...] = (), *, batch: int = 500
+        self,
+        sources: tuple[str, ...] = (),
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        batch: int = 500,
+        revisions: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Stream articles in id order, ``batch`` rows per query (keyset paging)."""
+        """Stream articles in id order, ``batch`` rows per query (keyset paging).
+
+        ``since``/``until`` keep articles published in that range (inclusive). With
+        ``revisions``, each carries ``history``: every revision, oldest first.
+        """
         last = 0
         while True:
             with Session(self.engine) as s:
                 q = select(Article).where(Article.id > last).order_by(Article.id).limit(batch)
                 if sources:
                     q = q.where(Article.source.in_(sources))
+                if since is not None:
+                    q = q.where(Article.published_at >= since.isoformat())
+                if until is not None:
+                    q = q.where(Article.published_at < (until + timedelta(days=1)).isoformat())
                 rows = [_article_dict(a) for a in s.scalars(q)]
+                if revisions and rows:
+                    history = inc.load_revisions(s, (r["id"] for r in rows))
+                    for r in rows:
+                        r["history"] = history[r["id"]]
             if not rows:
                 return
             yield from rows
             last = rows[-1]["id"]
+
+    def url_states(self, source: str) -> dict[str, inc.UrlState]:
+        """The fetch state of every article URL (and alias) of ``source``, in one query each."""
+        with Session(self.engine) as s:
+            return inc.load_url_states(s, source)
+
+    def validators(self, source: str) -> dict[str, tuple[str | None, str | None]]:
+        """``{url: (etag, last_modified)}`` of the feeds and sitemaps of ``source``."""
+        with Session(self.engine) as s:
+            return inc.load_validators(s, source)
+
+    def history(self, url: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The article stored under ``url`` (or an alias of it) and its revisions, oldest
+        first; None when there is none."""
+        key = canonical_url(url)
+        with Session(self.engine) as s:
+            art = inc.find_article(s, key, content=True) or inc.find_article(s, url, content=True)
+            if art is None:
+                return None
+            return _article_dict(art), inc.load_revisions(s, [art.id])[art.id]
 
     def raw_body(self, sha256: str) -> bytes | None:
         with Session(self.engine) as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -94,9 +95,9 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
 
 
 def test_cron_weekdays_are_read_as_cron_reads_them() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    start = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)  # a Sunday
+    start = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # a Sunday
     sunday = parse_cron("0 9 * * 0").get_next_fire_time(None, start)
     assert sunday is not None and sunday.strftime("%a %d") == "Sun 06"
     seven = parse_cron("0 9 * * 7").get_next_fire_time(None, start)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pipeline.sitesrv import LocalSite
 from storage.repository import Archive
@@ -128,6 +129,10 @@ def test_second_crawl_stores_nothing_twice(
     site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([_full_source(site)])
+    # every article is due a re-check on the second run, so each is asked for again
+    data = yaml.safe_load(config.read_text())
+    data["incremental"] = {"recheck": [{"younger_than": "36500d", "every": 0}]}
+    config.write_text(yaml.safe_dump(data))
     assert cli("crawl", "--config", str(config)).returncode == 0
     first = stored(db_path)
     assert len(first) == len(manifest["articles"])
@@ -221,3 +226,19 @@ def test_demo_command_runs_offline(tmp_path: Path, cli) -> None:  # type: ignore
     assert "No votes yet" not in proc.stdout and "Leave a Reply" not in proc.stdout
 
 
+
+
+def test_pages_that_are_not_articles_are_not_stored(
+    site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    # every same-site link is an article candidate here, so extraction alone must say no
+    config = write_config([{"name": "gazette", "start_urls": [site.url("/")], "article_urls": ["."]}])
+    proc = cli("crawl", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    fetched = {r.split("?")[0] for r in site.requests}
+    for path in manifest["non_articles"]:
+        assert path in fetched, f"{path} was not even fetched; the test proves nothing"
+    urls = set(stored(db_path))
+    for path in manifest["non_articles"]:
+        assert site.url(path) not in urls, f"{path} was stored as an article"
+    assert {site.url(p) for p in manifest["articles"]} <= urls

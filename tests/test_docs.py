@@ -10,12 +10,33 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 
 from pipeline.cli import main
-from pipeline.config import CleanRules, Config, CrawlSettings, DaemonSettings, Source
+from pipeline.config import (
+    CleanRules,
+    Config,
+    CrawlSettings,
+    DaemonSettings,
+    DedupeSettings,
+    IncrementalSettings,
+    RecheckRule,
+    Source,
+)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "config.md"
 
 
-@pytest.mark.parametrize("model", [Config, CrawlSettings, DaemonSettings, Source, CleanRules])
+@pytest.mark.parametrize(
+    "model",
+    [
+        Config,
+        CrawlSettings,
+        DaemonSettings,
+        Source,
+        CleanRules,
+        IncrementalSettings,
+        RecheckRule,
+        DedupeSettings,
+    ],
+)
 def test_every_config_key_is_documented(model: type[BaseModel]) -> None:
     text = DOCS.read_text(encoding="utf-8")
     for name in model.model_fields:

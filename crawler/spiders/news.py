@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
@@ -23,6 +23,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    NotConfigured,
     ResponseDataLossError,
 )
 from scrapy.http import Response, TextResponse
@@ -40,11 +41,12 @@ from twisted.python.failure import Failure
 
 from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
-from crawler.items import ArticleItem, FailureItem
+from crawler.incremental import Decision, Incremental
+from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from crawler.middlewares import BlockedRequest, RedirectLoop
 from pipeline.config import Source
 from pipeline.errors import CrawlError
-from pipeline.urls import canonical_url, host_in
+from pipeline.urls import canonical_url, host_in, variant_reason
 
 __all__ = ["NewsSpider", "looks_like_article"]
 
@@ -59,6 +61,7 @@ _SHORT_SLUG = re.compile(r"/[^/]+/[a-z0-9]+(?:[-_][a-z0-9]+)+(?:\.html?|/)?$", r
 _DATE = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
 _ID = re.compile(r"/\d{3,}(?:/|\.html?$|$)")
 _MAX_SITEMAP_DEPTH = 4
+_SKIP = object()  # _article: an article URL, but not fetched now (queued, not due, over limit)
 
 
 def looks_like_article(url: str) -> bool:
@@ -143,6 +146,8 @@ class NewsSpider(scrapy.Spider):
         self.patterns = [re.compile(p) for p in source.article_urls]
         self.limit = limit
         self._queued: set[str] = set()
+        self._aliased: set[str] = set()
+        self.incremental: Incremental | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -151,6 +156,10 @@ class NewsSpider(scrapy.Spider):
         if cap and (spider.limit is None or spider.limit > cap):
             spider.limit = cap
         spider._max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE") or 50_000_000
+        try:
+            spider.incremental = Incremental.from_crawler(crawler)
+        except NotConfigured:
+            spider.incremental = None
         return spider
 
     _max_bytes = 50_000_000
@@ -159,6 +168,8 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         src = self.source
+        if self.incremental is not None:
+            self.incremental.open(src.name)
         for url in src.feeds:
             if url not in self.waiting:  # a feed's server may ask us to wait too
                 yield self._request(url, self.parse_feed, priority=100, kind="feed")
@@ -175,46 +186,84 @@ class NewsSpider(scrapy.Spider):
                 )
         for url in src.start_urls:
             yield self._request(url, self.parse_start, priority=80, kind="start")
+        if self.incremental is not None:
+            for url in self.incremental.due():
+                for out in self._follow(url, from_listing=True, known=True):
+                    yield out
 
     def _request(self, url: str, callback: Any, *, priority: int, kind: str, **meta: Any) -> Any:
-        return scrapy.Request(
+        request = scrapy.Request(
             url,
             callback=callback,
             errback=self.on_error,
             priority=priority,
             meta={"kind": kind, **meta},
         )
+        if self.incremental is not None and kind in ("feed", "sitemap", "start"):
+            self.incremental.listing(request)
+        return request
+
+    def _unchanged(self, response: Response) -> bool:
+        """True when a listing answered 304 Not Modified: nothing in it is new."""
+        return self.incremental is not None and self.incremental.listing_unchanged(response)
+
+    def _follow(
+        self, url: str, *, from_listing: bool, lastmod: str | None = None, known: bool = False
+    ) -> Iterator[Any]:
+        """The request for an article link, and an AliasItem when the link is a tracking, amp
+        or print variant of the article's URL."""
+        req = self._article(url, from_listing=from_listing, lastmod=lastmod, known=known)
+        if req is None:
+            return
+        reason = variant_reason(url)
+        raw = url.split("#", 1)[0]
+        if reason and raw not in self._aliased:
+            self._aliased.add(raw)
+            target = canonical_url(url)
+            yield AliasItem(url=raw, target=target, source=self.source.name, reason=reason)
+        if req is not _SKIP:
+            yield req
 
     def is_article_url(self, url: str) -> bool:
         if self.patterns:
             return any(p.search(url) for p in self.patterns)
         return looks_like_article(url)
 
-    def _article(self, url: str, *, from_listing: bool, lastmod: str | None = None) -> Any:
-        """A request for an article URL, or None if it is off-site, seen, or over the limit."""
+    def _article(
+        self, url: str, *, from_listing: bool, lastmod: str | None = None, known: bool = False
+    ) -> Any:
+        """A request for an article URL; None if it is off-site or not an article; ``_SKIP`` if
+        it is queued already, not due or over the limit. ``known``: a stored article's re-check."""
         url = canonical_url(url)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not host_in(parts.hostname, self.allowed_domains):
             return None
-        if not from_listing and not self.is_article_url(url):
-            return None
-        if from_listing and self.patterns and not self.is_article_url(url):
-            return None
+        if not known:
+            if not from_listing and not self.is_article_url(url):
+                return None
+            if from_listing and self.patterns and not self.is_article_url(url):
+                return None
         if url in self._queued:
-            return None
+            return _SKIP
         if url in self.waiting:
             self.logger.info("%s: not before %s (server asked to wait)", url, self.waiting[url])
             self.crawler.stats.inc_value("newsvault/waiting")
-            return None
+            return _SKIP
+        inc = self.incremental
+        if inc is not None and not known and inc.decide(url, lastmod) is Decision.NOT_DUE:
+            return _SKIP
         if self.limit is not None and len(self._queued) >= self.limit:
             self.crawler.stats.inc_value("newsvault/over_limit")
-            return None
+            return _SKIP
         self._queued.add(url)
-        return self._request(url, self.parse_article, priority=0, kind="article", lastmod=lastmod)
+        req = self._request(url, self.parse_article, priority=0, kind="article", lastmod=lastmod)
+        return inc.article(req) if inc is not None else req
 
     # -- callbacks -----------------------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
+        if self._unchanged(response):
+            return
         try:
             entries = parse_feed(maybe_gunzip(response.body, self._max_bytes))
         except CrawlError as exc:
@@ -223,11 +272,12 @@ class NewsSpider(scrapy.Spider):
         if entries.problem:
             yield self._broken(response, "feed", len(entries), entries.problem)
         for entry in entries:
-            req = self._article(urljoin(response.url, entry.url), from_listing=True, lastmod=entry.lastmod)
-            if req is not None:
-                yield req
+            url = urljoin(response.url, entry.url)
+            yield from self._follow(url, from_listing=True, lastmod=entry.lastmod)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        if self._unchanged(response):
+            return
         try:
             doc = parse_sitemap(maybe_gunzip(response.body, self._max_bytes))
         except CrawlError as exc:
@@ -246,9 +296,7 @@ class NewsSpider(scrapy.Spider):
                         url, self.parse_sitemap, priority=90, kind="sitemap", sitemap_depth=depth + 1
                     )
             else:
-                req = self._article(url, from_listing=True, lastmod=entry.lastmod)
-                if req is not None:
-                    yield req
+                yield from self._follow(url, from_listing=True, lastmod=entry.lastmod)
 
     def _broken(self, response: Response, what: str, found: int, problem: str) -> FailureItem:
         reason = f"malformed {what}, {found} entries recovered: {problem}"
@@ -265,14 +313,20 @@ class NewsSpider(scrapy.Spider):
                     yield self._request(url, self.parse_sitemap, priority=90, kind="sitemap")
 
     def parse_start(self, response: Response) -> Iterator[Any]:
-        if not isinstance(response, TextResponse):
+        if self._unchanged(response) or not isinstance(response, TextResponse):
             return
         for href in response.css("a::attr(href)").getall():
-            req = self._article(urljoin(response.url, href.strip()), from_listing=False)
-            if req is not None:
-                yield req
+            yield from self._follow(urljoin(response.url, href.strip()), from_listing=False)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        if response.status == 304:  # a conditional re-check: unchanged since the last fetch
+            yield NotModifiedItem(
+                url=response.url,
+                source=self.source.name,
+                fetched_at=datetime.now(UTC),
+                lastmod=response.meta.get("lastmod"),
+            )
+            return
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         failure = self._unusable(response, ctype)
         if failure is not None:
@@ -285,12 +339,13 @@ class NewsSpider(scrapy.Spider):
         yield ArticleItem(
             url=response.url,
             source=self.source.name,
-            fetched_at=datetime.now(timezone.utc),
+            fetched_at=datetime.now(UTC),
             status=response.status,
             html=response.body,
             headers=headers,
             encoding=page_encoding(response.body, ctype, getattr(response, "encoding", None)),
             request_url=response.request.url if response.request else None,
+            lastmod=response.meta.get("lastmod"),
         )
 
     @staticmethod

@@ -1,0 +1,150 @@
+"""Soak test of ``newsvault daemon``: does it stay flat over many runs? (Not a unit test.)
+
+Runs the real daemon for N minutes against the bundled demo site on 127.0.0.1, every source on a
+schedule of a few seconds, and reports the runs (by status), the failures, and the daemon's own
+memory (RSS), threads and open file descriptors: at start, after a warm-up of a few runs, and at
+the end. The crawls run in child processes; only the daemon itself must not grow with the
+number of runs.
+
+    .venv/bin/python bench/soak.py --minutes 3 --every 5 --sources 1
+
+Exit status 1 if a run failed, the daemon did not exit 0 on SIGTERM, or its RSS grew by more than
+``--max-growth`` percent between the warm-up and the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.demo import DEMO_SITE  # noqa: E402
+from pipeline.sitesrv import LocalSite  # noqa: E402
+
+ENTRIES = [("feeds", "/feed.xml"), ("feeds", "/atom.xml"), ("sitemaps", "/sitemap-news.xml")]
+
+
+def proc_stats(pid: int) -> dict[str, int]:
+    """RSS (KiB), threads and open fds of a live process, from /proc."""
+    out = {"rss_kib": 0, "threads": 0, "fds": 0}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            out["rss_kib"] = int(line.split()[1])
+        elif line.startswith("Threads:"):
+            out["threads"] = int(line.split()[1])
+    out["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    return out
+
+
+def run_counts(db: Path) -> Counter[str]:
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+            return Counter(s for (s,) in con.execute("SELECT status FROM runs"))
+    except sqlite3.OperationalError:
+        return Counter()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=3.0)
+    ap.add_argument("--every", type=int, default=6, help="seconds between runs of a source")
+    ap.add_argument("--sources", type=int, default=1, choices=range(1, len(ENTRIES) + 1))
+    ap.add_argument("--warmup-runs", type=int, default=3)
+    ap.add_argument("--max-growth", type=float, default=10.0, help="percent RSS growth allowed")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="newsvault-soak-"))
+    db = tmp / "soak.db"
+    with LocalSite(DEMO_SITE) as site:
+        sources = [
+            {"name": f"s{i}", key: [site.url(path)], "schedule": f"*/{args.every} * * * * *"}
+            for i, (key, path) in enumerate(ENTRIES[: args.sources])
+        ]
+        config = {
+            "database": f"sqlite:///{db}",
+            "crawl": {"allow_private_networks": True, "download_delay": 0},
+            "daemon": {"run_timeout": 120, "kill_after": 10, "progress_interval": 0},
+            "sources": sources,
+        }
+        (tmp / "config.yaml").write_text(yaml.safe_dump(config))
+        log = tmp / "daemon.log"
+        daemon = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "daemon",
+                "--config",
+                str(tmp / "config.yaml"),
+                "--log-format",
+                "json",
+                "--log-file",
+                str(log),
+            ],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+        )
+        while daemon.poll() is None and not (log.exists() and '"plan"' in log.read_text()):
+            time.sleep(0.2)  # started: scheduler running, nothing run yet
+        start = proc_stats(daemon.pid)
+        warm: dict[str, int] | None = None
+        warm_runs = 0
+        peak = start["rss_kib"]
+        t0 = time.monotonic()
+        end_at = t0 + args.minutes * 60
+        while time.monotonic() < end_at and daemon.poll() is None:
+            time.sleep(1.0)
+            now = proc_stats(daemon.pid)
+            peak = max(peak, now["rss_kib"])
+            done = sum(run_counts(db).values())
+            if warm is None and done >= args.warmup_runs:
+                warm, warm_runs = now, done
+        end = proc_stats(daemon.pid) if daemon.poll() is None else start
+        daemon.send_signal(signal.SIGTERM)
+        t_stop = time.monotonic()
+        rc = daemon.wait(timeout=120)
+        stop_secs = time.monotonic() - t_stop
+
+    counts = run_counts(db)
+    total = sum(counts.values())
+    events = Counter(json.loads(line)["event"] for line in log.read_text().splitlines() if line)
+    warm = warm or start
+    growth = 100.0 * (end["rss_kib"] - warm["rss_kib"]) / max(warm["rss_kib"], 1)
+    elapsed = args.minutes * 60
+    what = f"{args.sources} source(s) every {args.every} s"
+    print(f"newsvault daemon soak: {args.minutes:g} min, {what}")
+    print(f"  runs recorded      {total} ({total / elapsed * 60:.1f}/min): {dict(counts)}")
+    print(f"  failed/timed out   {counts['failed'] + counts['timed out'] + counts['interrupted']}")
+    print(f"  log events         {dict(events)}")
+    print(
+        f"  daemon RSS (MiB)   start {start['rss_kib'] / 1024:.1f}, after {warm_runs} runs "
+        f"{warm['rss_kib'] / 1024:.1f}, end {end['rss_kib'] / 1024:.1f}, peak {peak / 1024:.1f}"
+    )
+    per_100 = (end["rss_kib"] - warm["rss_kib"]) / max(total - warm_runs, 1) * 100 / 1024
+    print(f"  RSS growth         {growth:+.1f}% warm-up->end ({per_100:+.2f} MiB per 100 runs)")
+    print(f"  threads            start {start['threads']}, end {end['threads']}")
+    print(f"  open fds           start {start['fds']}, end {end['fds']}")
+    print(f"  SIGTERM -> exit    {rc} after {stop_secs:.1f} s")
+    print(f"  files              {tmp}")
+    bad = counts["failed"] + counts["timed out"] + counts["interrupted"]
+    ok = rc == 0 and bad == 0 and growth <= args.max_growth and counts["ok"] >= 2
+    print("  verdict            " + ("OK" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

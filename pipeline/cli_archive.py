@@ -1,0 +1,382 @@
+"""Commands for using the archive: ``search``, ``show``, ``export``, ``stats``, ``reextract``.
+
+Reading commands open the archive read-only (they never block a running crawl); ``reextract``
+writes. Exit statuses as for every command: 0 done, 1 failed, 2 bad usage (including a bad
+search query or an unknown article), 3 the archive could not be opened, read or written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn, TypeVar
+
+import click
+
+from pipeline.cli_common import (
+    EXIT_CONFIG,
+    EXIT_STORAGE,
+    _check_sources,
+    _fail,
+    config_option,
+    source_option,
+)
+from pipeline.config import Config
+from pipeline.errors import StorageError
+
+__all__ = ["export", "reextract", "search", "show", "stats"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def date_options(fn: F) -> F:
+    """``--since DATE`` / ``--until DATE`` (publication date, inclusive), as ``date`` or None."""
+    fn = click.option(
+        "--until", type=_DATE, default=None, help="published on or before YYYY-MM-DD"
+    )(fn)
+    return click.option(
+        "--since", type=_DATE, default=None, help="published on or after YYYY-MM-DD"
+    )(fn)
+
+
+def _die(message: str, code: int) -> NoReturn:
+    """Print ``message`` and exit with ``code`` (:func:`pipeline.cli._fail`, typed NoReturn)."""
+    _fail(message, code)
+    raise SystemExit(code)  # not reached: _fail exits
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+@contextmanager
+def _archive(config: Config, *, readonly: bool = True) -> Iterator[Any]:
+    """The archive, opened read-only by default; storage errors end the command with status 3."""
+    from storage.repository import Archive
+
+    try:
+        archive = Archive.open(config.database, readonly=readonly)
+    except StorageError as exc:
+        _die(str(exc), EXIT_STORAGE)
+    try:
+        yield archive
+    except StorageError as exc:
+        _die(str(exc), EXIT_STORAGE)
+    finally:
+        archive.close()
+
+
+@click.command()
+@config_option
+@source_option
+@date_options
+@click.option(
+    "--lang", default=None, metavar="CODE", help="only articles in this language (en, de, ...)"
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per hit instead of text")
+@click.argument("query")
+def search(
+    config: Config,
+    source_names: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    lang: str | None,
+    limit: int,
+    as_json: bool,
+    query: str,
+) -> None:
+    """Full-text search over titles and texts, best matches first, with snippets.
+
+    Plain words must all match; "a phrase" in double quotes, OR / NOT between words, word* for
+    a prefix, title:word for the title only. Matching words are shown [like this].
+
+    Example:
+
+        newsvault search 'harbour dredging' --source gazette --since 2026-11-01 --limit 5
+    """
+    from storage.search import QuerySyntaxError, SearchQuery, render_marks
+    from storage.search import search as run_search
+
+    _check_sources(config, source_names)
+    q = SearchQuery(query, tuple(source_names), _day(since), _day(until), lang, limit)
+    with _archive(config) as archive:
+        try:
+            hits = run_search(archive.engine, q)
+        except QuerySyntaxError as exc:
+            _die(str(exc), EXIT_CONFIG)
+    if as_json:
+        for hit in hits:
+            click.echo(json.dumps(hit.as_dict(), ensure_ascii=False))
+        return
+    if not hits:
+        click.echo(f"no articles match {query!r}", err=True)
+        return
+    for hit in hits:
+        head = click.style(hit.title or "(no title)", bold=True)
+        click.echo(f"{hit.id:>6}  {head}")
+        click.echo(f"        {hit.source} · {hit.published_at or 'undated'} · {hit.url}")
+        marked = render_marks(hit.snippet, "\x00", "\x01").replace("\n", " ")
+        parts = marked.replace("\x01", "\x00").split("\x00")
+        styled = "".join(
+            click.style(f"[{p}]", fg="yellow", bold=True) if i % 2 else p
+            for i, p in enumerate(parts)
+        )
+        click.echo(f"        {styled}\n")
+
+
+@click.command()
+@config_option
+@click.option(
+    "--revision", type=click.IntRange(min=1), default=None, help="revision N (1 = oldest)"
+)
+@click.option("--raw", is_flag=True, help="the archived HTML as fetched, not the clean text")
+@click.argument("article")
+def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
+    """Print one article (by URL or id): metadata and clean text, or its raw HTML.
+
+    Example:
+
+        newsvault show https://example.com/2026/11/story/ --revision 1
+    """
+    from storage.reading import find_article
+    from storage.revisions import get_revision, revisions_available
+
+    with _archive(config) as archive:
+        art = find_article(archive.engine, article)
+        if art is None:
+            _die(f"no article {article!r} in the archive", EXIT_CONFIG)
+        sha = art["body_sha256"]
+        if revision is not None:
+            if not revisions_available(archive.engine):
+                _die("this archive keeps no revisions", EXIT_CONFIG)
+            rev = get_revision(archive.engine, art["id"], revision)
+            if rev is None:
+                _die(f"article {art['id']} has no revision {revision}", EXIT_CONFIG)
+            art = {
+                **art,
+                "title": rev["title"],
+                "text": rev["text"],
+                "revision": revision,
+                "revision_at": rev["at"],
+            }
+            sha = rev["body_sha256"]
+        if raw:
+            body = archive.raw_body(sha) if sha else None
+            if body is None:
+                _die("no raw HTML is stored for this article or revision", EXIT_CONFIG)
+            out: BinaryIO = sys.stdout.buffer
+            out.write(body)
+            out.flush()
+            return
+    click.echo(click.style(art["title"] or "(no title)", bold=True))
+    for label, key in (
+        ("URL", "url"),
+        ("Source", "source"),
+        ("Published", "published_at"),
+        ("Modified", "modified_at"),
+        ("Language", "language"),
+        ("Revision", "revision"),
+        ("Revision at", "revision_at"),
+        ("Fetched", "fetched_at"),
+        ("ID", "id"),
+    ):
+        if art.get(key) not in (None, ""):
+            click.echo(f"{label + ':':<13}{art[key]}")
+    if art.get("authors"):
+        click.echo(f"{'Authors:':<13}{', '.join(art['authors'])}")
+    if art.get("tags"):
+        click.echo(f"{'Tags:':<13}{', '.join(art['tags'])}")
+    click.echo("")
+    click.echo(art["text"])
+
+
+@click.command()
+@config_option
+@source_option
+@date_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "warc"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="file (default: stdout); .warc.gz is gzipped per record, .warc is not",
+)
+@click.option(
+    "--revisions", is_flag=True, help="JSONL: add every revision of each article ('history')"
+)
+def export(
+    config: Config,
+    source_names: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    fmt: str,
+    output: Path | None,
+    revisions: bool,
+) -> None:
+    """Stream the archive as JSON lines, CSV, or WARC (the archived HTTP responses).
+
+    JSONL/CSV: one record per article, with its ``revisions`` count; with --revisions, JSONL
+    adds ``history``, every revision (number, seen_at, title, text, ...), oldest first. WARC: a
+    request and a response record per fetch, with the stored headers, raw body and fetch time.
+    --since/--until select articles by publication date.
+
+    Example:
+
+        newsvault export --format warc --source example-news -o example.warc.gz
+    """
+    from pipeline.export import write_csv, write_jsonl
+    from pipeline.warc import write_warc
+    from storage.reading import iter_fetches
+
+    _check_sources(config, source_names)
+    sources, lo, hi = tuple(source_names), _day(since), _day(until)
+    with _archive(config) as archive:
+        try:
+            if fmt == "warc":
+                gz = output is None or not output.name.endswith(".warc")
+                with _binary_out(output) as bout:
+                    write_warc(iter_fetches(archive.engine, sources, lo, hi), bout, gzip=gz)
+                return
+            rows = archive.iter_articles(
+                sources, since=lo, until=hi, revisions=revisions and fmt == "jsonl"
+            )
+            with _text_out(output) as tout:
+                if fmt == "csv":
+                    write_csv(rows, tout)
+                else:
+                    write_jsonl(rows, tout)
+        except OSError as exc:
+            _die(f"cannot write {output or 'stdout'}: {exc.strerror or exc}", EXIT_CONFIG)
+
+
+@contextmanager
+def _binary_out(path: Path | None) -> Iterator[BinaryIO]:
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with path.open("wb") as f:
+        yield f
+
+
+@contextmanager
+def _text_out(path: Path | None) -> Iterator[Any]:
+    if path is None:
+        sys.stdout.flush()
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            yield out
+        finally:
+            out.flush()
+            out.detach()  # leave sys.stdout's buffer open
+        return
+    with path.open("w", encoding="utf-8", newline="") as f:
+        yield f
+
+
+@click.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="a JSON object instead of a table")
+def stats(config: Config, as_json: bool) -> None:
+    """Per source: articles, revisions, dates, runs, failure rate, extraction health; DB size.
+
+    Example:
+
+        newsvault stats --json
+    """
+    from storage.reading import database_size, source_stats
+    from storage.revisions import revision_counts
+
+    with _archive(config) as archive:
+        rows = source_stats(archive.engine)
+        revs = revision_counts(archive.engine)
+        size = database_size(archive.engine)
+    for row in rows:
+        row["revisions"] = revs.get(row["source"]) if revs is not None else None
+    if as_json:
+        click.echo(json.dumps({"sources": rows, "database_bytes": size}, ensure_ascii=False))
+        return
+    _print_stats(rows, size)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _print_stats(rows: list[dict[str, Any]], size: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="newsvault archive")
+    cols = (
+        "source",
+        "articles",
+        "revisions",
+        "first",
+        "last",
+        "runs",
+        "failure rate",
+        "empty text",
+        "no date",
+        "no author",
+    )
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("source", "first", "last") else "right")
+    for r in rows:
+        table.add_row(
+            r["source"],
+            str(r["articles"]),
+            "-" if r["revisions"] is None else str(r["revisions"]),
+            (r["first_published"] or "-")[:10],
+            (r["last_published"] or "-")[:10],
+            str(r["runs"]),
+            _pct(r["failure_rate"]),
+            _pct(r["empty_text"]),
+            _pct(r["missing_date"]),
+            _pct(r["missing_authors"]),
+        )
+    console = Console(width=140)
+    console.print(table)
+    console.print(f"database size: {size / 1_048_576:.1f} MiB ({size} bytes)")
+
+
+@click.command()
+@config_option
+@source_option
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="default: all cores")
+def reextract(config: Config, source_names: tuple[str, ...], workers: int | None) -> None:
+    """Extract every stored article again from its archived HTML; no network requests.
+
+    Run it after upgrading trafilatura or changing cleaning rules: text and metadata that come
+    out different are updated in place, and the counts are printed.
+
+    Example:
+
+        newsvault reextract --source example-news
+    """
+    from pipeline.pipelines import extract_options
+    from pipeline.reextract import reextract as run
+
+    _check_sources(config, source_names)
+    options = {s.name: extract_options(s) for s in config.sources}
+    with _archive(config, readonly=False) as archive:
+        result = run(archive, options, tuple(source_names), workers=workers)
+    click.echo(
+        f"{result.examined} articles re-extracted: {result.changed} changed, "
+        f"{result.unchanged} unchanged, {result.failed} no longer extractable (kept as they were)"
+        + (f", {result.no_body} without stored HTML" if result.no_body else "")
+    )

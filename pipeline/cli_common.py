@@ -1,0 +1,78 @@
+"""What every newsvault command shares: exit statuses, ``--config``, ``--source``, failing.
+
+Command modules import from here, never from ``pipeline.cli`` (which imports them), so there is
+no import cycle whichever module is loaded first.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from pipeline.config import Config, config_path_from_env, load_config
+from pipeline.errors import ConfigError
+
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_STORAGE",
+    "_check_sources",
+    "_fail",
+    "config_option",
+    "source_option",
+]
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
+if __name__ != "pipeline.cli":  # run as `python -m pipeline.cli` (or re-run by multiprocessing):
+    sys.modules.setdefault("pipeline.cli", sys.modules[__name__])  # command modules import us
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"newsvault: {message}", err=True)
+    sys.exit(code)
+
+
+def config_option(fn: F) -> F:
+    """``--config PATH``, loaded and validated once, passed on as ``config: Config``."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="config file (default: $NEWSVAULT_CONFIG, else ./config.yaml)",
+    )
+    @functools.wraps(fn)
+    def wrapper(*args: Any, config_path: Path | None, **kwargs: Any) -> Any:
+        try:
+            config = load_config(config_path or config_path_from_env())
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_CONFIG)
+        return fn(*args, config=config, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def source_option(fn: F) -> F:
+    return click.option(
+        "--source",
+        "source_names",
+        multiple=True,
+        metavar="NAME",
+        help="only this source (repeatable; default: all)",
+    )(fn)
+
+
+def _check_sources(config: Config, names: Sequence[str]) -> None:
+    for name in names:
+        try:
+            config.source(name)
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_CONFIG)

@@ -1,0 +1,105 @@
+"""``newsvault history URL`` and ``newsvault diff URL``: what an article said, and when.
+
+Exit statuses: 0 shown, 1 no article is archived under that URL, 2 bad usage (a revision number
+that does not exist), 3 the archive could not be opened.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from pipeline.cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_STORAGE, _fail, config_option
+from pipeline.config import Config
+from pipeline.errors import StorageError
+from pipeline.textdiff import word_diff
+
+__all__ = ["diff", "history"]
+
+
+def _load(config: Config, url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from storage.repository import Archive
+
+    try:
+        archive = Archive.open(config.database)
+        try:
+            found = archive.history(url)
+        finally:
+            archive.close()
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORAGE)
+    if found is None:
+        _fail(f"no article is archived under {url}", EXIT_FAILED)
+    assert found is not None
+    return found
+
+
+@click.command()
+@config_option
+@click.argument("url")
+def history(config: Config, url: str) -> None:
+    """List the revisions of the article at URL, with when each was first seen.
+
+    URL may be any URL of the article (a tracking, AMP or print variant, or an alias).
+
+    Example:
+
+        newsvault history https://example.com/2026/11/harbour-dredging/
+    """
+    art, revisions = _load(config, url)
+    click.echo(f"{art['url']}  ({art['source']}, {len(revisions)} revision(s))")
+    previous: dict[str, Any] | None = None
+    for rev in revisions:
+        words = len(rev["text"].split())
+        change = ""
+        if previous is not None:
+            parts = []
+            if (previous["title"] or "") != (rev["title"] or ""):
+                parts.append("title changed")
+            delta = words - len(previous["text"].split())
+            parts.append(f"{delta:+d} words")
+            change = "  (" + ", ".join(parts) + ")"
+        click.echo(f"{rev['number']:>4}  {rev['seen_at']}  {words} words  {rev['title']}{change}")
+        previous = rev
+
+
+@click.command()
+@config_option
+@click.argument("url")
+@click.option("--from", "from_n", type=int, default=None, help="older revision (default: to - 1)")
+@click.option("--to", "to_n", type=int, default=None, help="newer revision (default: the last)")
+def diff(config: Config, url: str, from_n: int | None, to_n: int | None) -> None:
+    """Show a word-level diff between two revisions of the article at URL.
+
+    Deleted words are shown [-like this-], inserted ones {+like this+}; only changed
+    paragraphs are printed. Colour is used on a terminal.
+
+    Example:
+
+        newsvault diff https://example.com/2026/11/harbour-dredging/ --from 1 --to 3
+    """
+    art, revisions = _load(config, url)
+    by_number = {r["number"]: r for r in revisions}
+    last = max(by_number)
+    to_n = last if to_n is None else to_n
+    from_n = to_n - 1 if from_n is None else from_n
+    if len(revisions) == 1 and from_n == 0:
+        click.echo(f"{art['url']} has one revision only; nothing to compare")
+        return
+    for n in (from_n, to_n):
+        if n not in by_number:
+            _fail(f"{art['url']} has no revision {n} (it has 1 to {last})", EXIT_CONFIG)
+    old, new = by_number[from_n], by_number[to_n]
+    colour = sys.stdout.isatty()
+    click.echo(f"--- revision {from_n}  {old['seen_at']}")
+    click.echo(f"+++ revision {to_n}  {new['seen_at']}")
+    if (old["title"] or "") != (new["title"] or ""):
+        for line in word_diff(old["title"] or "", new["title"] or "", colour=colour):
+            click.echo("title " + line.split("  ", 1)[1])
+    changed = word_diff(old["text"], new["text"], colour=colour)
+    for para in changed:
+        click.echo(para, color=colour)
+    if not changed and (old["title"] or "") == (new["title"] or ""):
+        click.echo("(no change in title or text)")

@@ -1,0 +1,60 @@
+"""``newsvault serve``: the read-only web view of the archive (see :mod:`pipeline.web.app`)."""
+
+from __future__ import annotations
+
+import click
+
+from pipeline.cli_common import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
+from pipeline.config import Config
+from pipeline.errors import StorageError
+
+__all__ = ["serve"]
+
+
+@click.command()
+@config_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to listen on (anything but loopback exposes the archive)",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="port (0: any free port)",
+)
+def serve(config: Config, host: str, port: int) -> None:
+    """Serve a read-only web view of the archive: search, reading pages, revisions, runs.
+
+    Pages work without JavaScript; JSON for the same data is under /api/. The archive is opened
+    read-only. Stop with Ctrl-C.
+
+    Example:
+
+        newsvault serve --port 8080
+    """
+    from pipeline.web.app import ArchiveApp, make_server
+    from storage.repository import Archive
+
+    try:
+        archive = Archive.open(config.database, readonly=True)
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORAGE)
+    try:
+        server = make_server(ArchiveApp(archive.engine), host, port)
+    except OSError as exc:
+        archive.close()
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_CONFIG)
+    click.echo(
+        f"newsvault: serving {config.database} on http://{host}:{server.server_port}/", err=False
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        archive.close()

@@ -1,0 +1,94 @@
+"""The source locks of one crawl process: taken before fetching, kept fresh, given back after.
+
+:func:`pipeline.run.run_crawl` takes each source's lock (:class:`storage.runlog.RunLog`) before
+its spider starts. A source whose lock is held by a live crawl is skipped: a run with status
+"skipped" is recorded, naming the holder. While the crawl runs, a Twisted ``LoopingCall`` refreshes
+the heartbeat of every lock it holds; at the end they are released.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.config import Source
+from pipeline.errors import StorageError
+from storage.runlog import RunLog
+
+__all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "SourceLocks"]
+
+log = logging.getLogger(__name__)
+
+#: how often a crawl refreshes its locks
+HEARTBEAT_SECONDS = 30.0
+#: a lock whose heartbeat is older than this is taken over (when its host cannot tell us more)
+STALE_AFTER_SECONDS = 300.0
+
+
+class SourceLocks:
+    """Take, refresh and release the locks of the sources one crawl process runs."""
+
+    def __init__(
+        self,
+        runlog: RunLog,
+        *,
+        heartbeat: float = HEARTBEAT_SECONDS,
+        stale_after: float = STALE_AFTER_SECONDS,
+    ) -> None:
+        self.runlog = runlog
+        self.heartbeat = heartbeat
+        self.stale_after = stale_after
+        self.held: list[str] = []
+        self._loop: Any = None
+
+    def take(
+        self, sources: Sequence[Source], trigger: str
+    ) -> tuple[list[Source], list[tuple[str, int, str]]]:
+        """Lock what can be locked: (sources to crawl, (name, run id, message) per skipped one).
+
+        Each skipped source gets a recorded run with status "skipped" whose message names the
+        process holding the lock. Raises StorageError if the archive cannot be written.
+        """
+        mine: list[Source] = []
+        skipped: list[tuple[str, int, str]] = []
+        for source in sources:
+            holder = self.runlog.acquire(source.name, stale_after=self.stale_after)
+            if holder is None:
+                self.held.append(source.name)
+                mine.append(source)
+                continue
+            message = f"already being crawled by {holder.describe()}"
+            run_id = self.runlog.record_run(
+                source.name, trigger, "skipped", message, pid=self.runlog.pid
+            )
+            skipped.append((source.name, run_id, message))
+        return mine, skipped
+
+    def beat(self) -> None:
+        """Refresh every held lock; a lock lost to a takeover is logged, not fatal."""
+        for name in self.held:
+            try:
+                if not self.runlog.heartbeat(name):
+                    log.error("%s: lost its crawl lock (taken over as stale)", name)
+            except StorageError as exc:
+                log.warning("%s: could not refresh the crawl lock: %s", name, exc)
+
+    def start_heartbeat(self) -> None:
+        """Refresh the locks every ``heartbeat`` seconds on the (installed) Twisted reactor."""
+        from twisted.internet import task
+
+        if self.held and self.heartbeat > 0:
+            self._loop = task.LoopingCall(self.beat)
+            self._loop.start(self.heartbeat, now=False)
+
+    def release_all(self) -> None:
+        """Give back every held lock (errors are logged: a dead pid's lock goes stale anyway)."""
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        for name in self.held:
+            try:
+                self.runlog.release(name)
+            except StorageError as exc:
+                log.warning("%s: could not release the crawl lock: %s", name, exc)
+        self.held.clear()

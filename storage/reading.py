@@ -1,0 +1,340 @@
+"""Read APIs for using the archive: one article with its fetches, fetch streams for WARC,
+recent articles, run history, and per-source statistics.
+
+Every function takes an engine (a read-only one is enough), reads in short transactions and
+streams large results in keyset-paged batches, so an export never holds the archive in memory
+and never blocks a running crawl. Raises :class:`~pipeline.errors.StorageError` when the
+archive cannot be read.
+
+Example::
+
+    engine = Archive.open(url, readonly=True).engine
+    art = find_article(engine, "https://example.com/2026/11/story/")
+    for fetch in iter_fetches(engine, sources=("example-news",)):
+        print(fetch.url, fetch.fetched_at, fetch.status)
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Select, case, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from pipeline.errors import StorageError
+from storage.models import Article, Body, Failure, Fetch, Run
+from storage.repository import _article_dict
+
+__all__ = [
+    "FetchRow",
+    "article_by_id",
+    "article_filter",
+    "database_size",
+    "fetches_of",
+    "find_article",
+    "iter_fetches",
+    "iter_latest_bodies",
+    "recent_articles",
+    "source_names",
+    "source_stats",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRow:
+    """One archived HTTP response: the article it belongs to, and the raw body as fetched."""
+
+    id: int
+    article_id: int | None
+    url: str
+    fetched_at: datetime
+    status: int
+    headers: dict[str, Any]
+    body: bytes
+
+
+def article_filter(
+    q: Select[Any],
+    sources: tuple[str, ...] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> Select[Any]:
+    """Restrict a select over articles to sources and a publication-date range (inclusive)."""
+    if sources:
+        q = q.where(Article.source.in_(sources))
+    if since is not None:
+        q = q.where(Article.published_at >= since.isoformat())
+    if until is not None:
+        q = q.where(Article.published_at < (until + timedelta(days=1)).isoformat())
+    return q
+
+
+def _read(engine: Engine, fn: Any) -> Any:
+    try:
+        with Session(engine) as s:
+            return fn(s)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot read the archive: {exc}") from exc
+
+
+def article_by_id(engine: Engine, article_id: int) -> dict[str, Any] | None:
+    """The article with this id (with ``body_sha256``), or None."""
+
+    def fn(s: Session) -> dict[str, Any] | None:
+        art = s.get(Article, article_id)
+        return {**_article_dict(art), "body_sha256": art.body_sha256} if art else None
+
+    result: dict[str, Any] | None = _read(engine, fn)
+    return result
+
+
+def find_article(engine: Engine, key: str) -> dict[str, Any] | None:
+    """The article for an id (digits) or a URL: its canonical URL, or any URL it was fetched at."""
+    if key.isdigit():
+        return article_by_id(engine, int(key))
+
+    def fn(s: Session) -> int | None:
+        found = s.scalar(select(Article.id).where(Article.url == key))
+        if found is None:
+            found = s.scalar(
+                select(Fetch.article_id).where(Fetch.url == key).order_by(Fetch.id.desc()).limit(1)
+            )
+        return found
+
+    art_id = _read(engine, fn)
+    return article_by_id(engine, art_id) if art_id is not None else None
+
+
+def fetches_of(engine: Engine, article_id: int) -> list[dict[str, Any]]:
+    """Every fetch of one article, oldest first, without bodies."""
+
+    def fn(s: Session) -> list[dict[str, Any]]:
+        q = select(Fetch).where(Fetch.article_id == article_id).order_by(Fetch.id)
+        return [
+            {
+                "id": f.id,
+                "url": f.url,
+                "fetched_at": f.fetched_at.isoformat(),
+                "status": f.status,
+                "body_sha256": f.body_sha256,
+                "run_id": f.run_id,
+            }
+            for f in s.scalars(q)
+        ]
+
+    result: list[dict[str, Any]] = _read(engine, fn)
+    return result
+
+
+def iter_fetches(
+    engine: Engine,
+    sources: tuple[str, ...] = (),
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    batch: int = 200,
+) -> Iterator[FetchRow]:
+    """Stream every fetch of the selected articles, in fetch order, with its raw body."""
+    last = 0
+    while True:
+
+        def fn(s: Session, last: int = last) -> list[FetchRow]:
+            q = (
+                select(Fetch, Body.zdata)
+                .join(Body, Body.sha256 == Fetch.body_sha256)
+                .join(Article, Article.id == Fetch.article_id)
+                .where(Fetch.id > last)
+                .order_by(Fetch.id)
+                .limit(batch)
+            )
+            q = article_filter(q, sources, since, until)  # type: ignore[arg-type]
+            rows: list[Any] = list(s.execute(q))
+            return [
+                FetchRow(
+                    id=f.id,
+                    article_id=f.article_id,
+                    url=f.url,
+                    fetched_at=f.fetched_at,
+                    status=f.status,
+                    headers=dict(f.headers or {}),
+                    body=zlib.decompress(zdata),
+                )
+                for f, zdata in rows
+            ]
+
+        rows: list[FetchRow] = _read(engine, fn)
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def source_names(engine: Engine) -> list[str]:
+    """Every source that has articles or runs, sorted."""
+
+    def fn(s: Session) -> list[str]:
+        names = set(s.scalars(select(Article.source).distinct()))
+        names |= set(s.scalars(select(Run.source).distinct()))
+        return sorted(names)
+
+    result: list[str] = _read(engine, fn)
+    return result
+
+
+def recent_articles(
+    engine: Engine, source: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The newest articles (by first fetch), without their text."""
+
+    def fn(s: Session) -> list[dict[str, Any]]:
+        q = select(
+            Article.id,
+            Article.source,
+            Article.url,
+            Article.title,
+            Article.published_at,
+            Article.first_fetched_at,
+        ).order_by(Article.first_fetched_at.desc(), Article.id.desc())
+        if source:
+            q = q.where(Article.source == source)
+        return [
+            {
+                "id": r.id,
+                "source": r.source,
+                "url": r.url,
+                "title": r.title,
+                "published_at": r.published_at,
+                "first_fetched_at": r.first_fetched_at.isoformat(),
+            }
+            for r in s.execute(q.limit(limit))
+        ]
+
+    result: list[dict[str, Any]] = _read(engine, fn)
+    return result
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def source_stats(engine: Engine) -> list[dict[str, Any]]:
+    """Per source: articles, first/last article date, runs, failure rate, extraction health.
+
+    ``failure_rate`` is failed URLs / (failed URLs + successful fetches). Extraction health is
+    the share of articles with empty text, with no publication date, with no author.
+    """
+
+    def fn(s: Session) -> list[dict[str, Any]]:
+        no_authors = func.coalesce(func.json_array_length(Article.authors), 0) == 0
+        arts = {
+            r.source: r
+            for r in s.execute(
+                select(
+                    Article.source,
+                    func.count().label("n"),
+                    func.min(Article.published_at).label("first"),
+                    func.max(Article.published_at).label("last"),
+                    func.sum(case((Article.text == "", 1), else_=0)).label("empty"),
+                    func.sum(case((Article.published_at.is_(None), 1), else_=0)).label("nodate"),
+                    func.sum(case((no_authors, 1), else_=0)).label("noauthor"),
+                ).group_by(Article.source)
+            )
+        }
+        runs = dict(s.execute(select(Run.source, func.count()).group_by(Run.source)).all())
+        fails = dict(
+            s.execute(select(Failure.source, func.count()).group_by(Failure.source)).all()
+        )
+        fetches = dict(
+            s.execute(
+                select(Article.source, func.count(Fetch.id))
+                .join(Fetch, Fetch.article_id == Article.id)
+                .group_by(Article.source)
+            ).all()
+        )
+        out = []
+        for name in sorted(set(arts) | set(runs) | set(fails)):
+            a = arts.get(name)
+            n = int(a.n) if a else 0
+            failed, fetched = int(fails.get(name, 0)), int(fetches.get(name, 0))
+            out.append(
+                {
+                    "source": name,
+                    "articles": n,
+                    "first_published": a.first if a else None,
+                    "last_published": a.last if a else None,
+                    "runs": int(runs.get(name, 0)),
+                    "fetches": fetched,
+                    "failures": failed,
+                    "failure_rate": _share(failed, failed + fetched),
+                    "empty_text": _share(int(a.empty or 0), n) if a else 0.0,
+                    "missing_date": _share(int(a.nodate or 0), n) if a else 0.0,
+                    "missing_authors": _share(int(a.noauthor or 0), n) if a else 0.0,
+                }
+            )
+        return out
+
+    result: list[dict[str, Any]] = _read(engine, fn)
+    return result
+
+
+def database_size(engine: Engine) -> int:
+    """Bytes the archive takes: the SQLite file plus its WAL, or the PostgreSQL database."""
+    if engine.dialect.name == "sqlite":
+        db = engine.url.database or ""
+        path = Path(db.removeprefix("file:").split("?", 1)[0])
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    if engine.dialect.name == "postgresql":
+
+        def fn(s: Session) -> int:
+            return int(s.scalar(select(func.pg_database_size(func.current_database()))) or 0)
+
+        result: int = _read(engine, fn)
+        return result
+    return 0
+
+
+def iter_latest_bodies(
+    engine: Engine, sources: tuple[str, ...] = (), *, batch: int = 200
+) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], bytes | None]]:
+    """Stream (article, URL of its last fetch, that fetch's headers, raw body or None)."""
+    last = 0
+    while True:
+
+        def fn(s: Session, last: int = last) -> list[Any]:
+            latest = (
+                select(func.max(Fetch.id))
+                .where(Fetch.article_id == Article.id)
+                .correlate(Article)
+                .scalar_subquery()
+            )
+            q = (
+                select(Article, Fetch.url, Fetch.headers, Body.zdata)
+                .outerjoin(Fetch, Fetch.id == latest)
+                .outerjoin(Body, Body.sha256 == Article.body_sha256)
+                .where(Article.id > last)
+                .order_by(Article.id)
+                .limit(batch)
+            )
+            if sources:
+                q = q.where(Article.source.in_(sources))
+            return [
+                (
+                    _article_dict(a),
+                    url or a.url,
+                    dict(headers or {}),
+                    zlib.decompress(zdata) if zdata is not None else None,
+                )
+                for a, url, headers, zdata in s.execute(q)
+            ]
+
+        rows = _read(engine, fn)
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]["id"]

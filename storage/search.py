@@ -1,0 +1,225 @@
+"""Full-text search over the archive: ranked hits with highlighted snippets.
+
+SQLite uses the FTS5 table ``articles_fts`` (kept in sync by triggers from migration 0003) with
+FTS5 query syntax: words (all must match), ``"exact phrase"``, ``OR``, ``NOT``, ``prefix*``,
+``title:word``. Hits are ranked by bm25 with the title weighted above the text. PostgreSQL uses
+its own full-text search (``websearch_to_tsquery``: words, ``"phrase"``, ``or``, ``-word``) over
+the generated ``search_vector`` column, ranked by ``ts_rank``.
+
+Snippets mark each matching term with :data:`MARK_START` / :data:`MARK_END` (private-use
+characters that never occur in archived text), so each front end escapes the snippet first and
+then turns the marks into its own highlighting.
+
+Example::
+
+    hits = search(archive.engine, SearchQuery("harbour dredging", sources=("gazette",)))
+    for hit in hits:
+        print(hit.title, render_marks(hit.snippet, "[", "]"))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from pipeline.errors import NewsvaultError, StorageError
+
+__all__ = [
+    "MARK_END",
+    "MARK_START",
+    "QuerySyntaxError",
+    "SearchHit",
+    "SearchQuery",
+    "fts_query",
+    "render_marks",
+    "search",
+]
+
+MARK_START, MARK_END = "\ue000", "\ue001"
+_ELLIPSIS = "…"
+
+
+class QuerySyntaxError(NewsvaultError):
+    """Raised by :func:`search` when the database rejects the query's syntax.
+
+    The message says what was wrong and how to write it, ready to show a user.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What to look for. ``since``/``until`` bound the publication date (inclusive)."""
+
+    query: str
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    language: str | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One matching article, best first; ``rank``: higher is better."""
+
+    id: int
+    url: str
+    source: str
+    title: str | None
+    published_at: str | None
+    language: str | None
+    snippet: str
+    rank: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "source": self.source,
+            "title": self.title,
+            "published_at": self.published_at,
+            "language": self.language,
+            "snippet": self.snippet.replace(MARK_START, "").replace(MARK_END, ""),
+            "snippet_marked": render_marks(self.snippet, "[", "]"),
+            "rank": self.rank,
+        }
+
+
+def render_marks(snippet: str, start: str, end: str) -> str:
+    """Replace the snippet's marks by ``start``/``end`` (escape the snippet first for HTML)."""
+    return snippet.replace(MARK_START, start).replace(MARK_END, end)
+
+
+def _filters(q: SearchQuery, params: dict[str, Any]) -> str:
+    where = []
+    if q.sources:
+        names = []
+        for i, name in enumerate(q.sources):
+            params[f"src{i}"] = name
+            names.append(f":src{i}")
+        where.append(f"a.source IN ({', '.join(names)})")
+    if q.since is not None:
+        params["since"] = q.since.isoformat()
+        where.append("a.published_at >= :since")
+    if q.until is not None:
+        params["until"] = (q.until + timedelta(days=1)).isoformat()
+        where.append("a.published_at < :until")
+    if q.language:
+        params["lang"] = q.language.lower()
+        params["lang_prefix"] = q.language.lower() + "-%"
+        where.append("(lower(a.language) = :lang OR lower(a.language) LIKE :lang_prefix)")
+    return "".join(f" AND {w}" for w in where)
+
+
+_SQLITE_SQL = """
+SELECT a.id, a.url, a.source, a.title, a.published_at, a.language,
+       snippet(articles_fts, 1, :ms, :me, :ell, 24) AS snip,
+       -bm25(articles_fts, 8.0, 1.0) AS score
+FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+WHERE articles_fts MATCH :q{filters}
+ORDER BY bm25(articles_fts, 8.0, 1.0)
+LIMIT :limit
+"""
+
+_POSTGRES_SQL = """
+SELECT h.id, h.url, h.source, h.title, h.published_at, h.language,
+       ts_headline('english', h.text, h.tsq, :opts) AS snip, h.score
+FROM (
+    SELECT a.id, a.url, a.source, a.title, a.published_at, a.language, a.text, tsq,
+           ts_rank(a.search_vector, tsq) AS score
+    FROM articles a, websearch_to_tsquery('english', :q) AS tsq
+    WHERE a.search_vector @@ tsq{filters}
+    ORDER BY score DESC, a.id
+    LIMIT :limit
+) AS h
+ORDER BY h.score DESC, h.id
+"""
+
+
+_SYNTAX_ERRORS = (
+    "fts5:",
+    "syntax error",
+    "unterminated string",
+    "no such column",
+    "unknown special query",
+)
+_FTS_OPERATORS = re.compile(r'["()*:^]|\b(?:AND|OR|NOT|NEAR)\b')
+
+
+def fts_query(query: str) -> str:
+    """The FTS5 query for what the user typed.
+
+    Plain words (no quotes, parentheses, ``*``, ``:``, ``^``, nor AND/OR/NOT/NEAR) are each
+    quoted, so ``covid-19 U.K.`` finds what it says instead of failing on the punctuation; a
+    query that uses FTS5 syntax is passed through as it is.
+    """
+    if _FTS_OPERATORS.search(query):
+        return query
+    return " ".join(f'"{word}"' for word in query.split())
+
+
+def _syntax_message(query: str, detail: str) -> str:
+    return (
+        f'cannot search for {query!r}: {detail}. Words must all match; use "double quotes" '
+        'for a phrase or for words with punctuation ("covid-19"), OR / NOT between words, '
+        "word* for a prefix"
+    )
+
+
+def search(engine: Engine, q: SearchQuery) -> list[SearchHit]:
+    """Run a full-text search; best hits first, at most ``q.limit``.
+
+    Raises :class:`QuerySyntaxError` for a query the database cannot parse (or an empty one),
+    and :class:`~pipeline.errors.StorageError` when the archive cannot be read (for example an
+    archive whose schema predates full-text search and was opened read-only).
+    """
+    if not q.query.strip():
+        raise QuerySyntaxError("empty query: give at least one word to search for")
+    dialect = engine.dialect.name
+    params: dict[str, Any] = {"q": q.query, "limit": max(1, q.limit)}
+    filters = _filters(q, params)
+    if dialect == "sqlite":
+        sql = _SQLITE_SQL.format(filters=filters)
+        params["q"] = fts_query(q.query)
+        params.update(ms=MARK_START, me=MARK_END, ell=_ELLIPSIS)
+    elif dialect == "postgresql":
+        sql = _POSTGRES_SQL.format(filters=filters)
+        params["opts"] = (
+            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, "
+            f'MaxFragments=2, FragmentDelimiter=" {_ELLIPSIS} "'
+        )
+    else:
+        raise StorageError(f"full-text search is not available on {dialect}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+    except OperationalError as exc:
+        detail = str(exc.orig)
+        if any(m in detail for m in _SYNTAX_ERRORS):
+            raise QuerySyntaxError(_syntax_message(q.query, detail)) from None
+        if "no such table: articles_fts" in detail:
+            raise StorageError(
+                "this archive has no search index yet; open it once for writing "
+                "(any crawl) so its schema is upgraded"
+            ) from exc
+        raise StorageError(f"cannot search the archive: {detail}") from exc
+    except DBAPIError as exc:
+        raise StorageError(f"cannot search the archive: {exc.orig}") from exc
+    return [
+        SearchHit(
+            id=r.id,
+            url=r.url,
+            source=r.source,
+            title=r.title,
+            published_at=r.published_at,
+            language=r.language,
+            snippet=r.snip or "",
+            rank=float(r.score or 0.0),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,139 @@
+"""A crawled archive to use: the sample site (with one hostile article), crawled once per module.
+
+``crawled`` serves a copy of the bundled demo site on 127.0.0.1, in which the harbour-dredging
+article quotes a ``<script>`` (as text) and carries a real inline script, and the feed links
+one dead page (a recorded failure). It crawls it with the real CLI in a child process into a
+SQLite archive and yields a :class:`Crawled`. Tests that change the archive take
+``archive_copy``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.demo import DEMO_SITE
+from pipeline.sitesrv import LocalSite
+from tests.conftest import ROOT
+
+__all__ = [
+    "Crawled",
+    "HOSTILE_PATH",
+    "HOSTILE_QUOTE",
+    "add_revisions",
+    "archive_copy",
+    "crawled",
+    "run_cli",
+]
+
+HOSTILE_PATH = "/2026/11/harbour-dredging/"
+HOSTILE_QUOTE = '<script>window.__pwned = 1; document.title = "pwned"</script>'
+_HOSTILE_P = (
+    "<p>One reader wrote &lt;script&gt;window.__pwned = 1; document.title = &quot;pwned&quot;"
+    "&lt;/script&gt; into the consultation form, the board said, and it was printed as typed."
+    "</p>\n"
+)
+_REAL_SCRIPT = "<script>window.__pwned_raw = 1;</script>\n"
+
+
+@dataclass(frozen=True)
+class Crawled:
+    site: LocalSite
+    config: Path
+    db: Path
+
+
+def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``newsvault ARGS`` in a child process, as the ``cli`` fixture does."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")},
+    )
+
+
+def _hostile_site(root: Path) -> None:
+    shutil.copytree(DEMO_SITE, root)
+    page = root / "2026/11/harbour-dredging/index.html"
+    html = page.read_text(encoding="utf-8")
+    html = html.replace("<p>The £3.2 million scheme", _HOSTILE_P + "<p>The £3.2 million scheme", 1)
+    html = html.replace("</body>", _REAL_SCRIPT + "</body>", 1)
+    page.write_text(html, encoding="utf-8")
+    feed = root / "feed.xml"
+    dead = "<item><title>Gone</title><link>__BASE__/2026/11/gone-missing-story/</link></item>"
+    feed.write_text(feed.read_text().replace("</channel>", dead + "</channel>"))
+
+
+def write_config(path: Path, database: str, site: LocalSite) -> Path:
+    data = {
+        "database": database,
+        "crawl": {"allow_private_networks": True, "download_delay": 0},
+        "sources": [
+            {
+                "name": "gazette",
+                "feeds": [site.url("/feed.xml"), site.url("/atom.xml"), site.url("/rss1.rdf")],
+                "sitemaps": [site.url("/sitemap_index.xml")],
+                "start_urls": [site.url("/")],
+            }
+        ],
+    }
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    base = tmp_path_factory.mktemp("crawled")
+    _hostile_site(base / "site")
+    with LocalSite(base / "site") as site:
+        db = base / "archive.db"
+        config = write_config(base / "config.yaml", f"sqlite:///{db}", site)
+        proc = run_cli("crawl", "--config", str(config))
+        assert proc.returncode == 0, proc.stderr
+        yield Crawled(site, config, db)
+
+
+@pytest.fixture
+def archive_copy(crawled: Crawled, tmp_path: Path) -> Crawled:
+    """A private copy of the crawled archive (and a config pointing at it), free to change."""
+    db = tmp_path / "archive.db"
+    for suffix in ("", "-wal"):
+        src = Path(f"{crawled.db}{suffix}")
+        if src.exists():
+            shutil.copy(src, f"{db}{suffix}")
+    config = write_config(tmp_path / "config.yaml", f"sqlite:///{db}", crawled.site)
+    return Crawled(crawled.site, config, db)
+
+
+def add_revisions(db: Path, url: str) -> int:
+    """Give the article at ``url`` an earlier revision, as a re-crawl of an edited page records
+    it: revision 1 the older text, revision 2 the current one; returns the article's id."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        art_id, sha, text = con.execute(
+            "SELECT id, body_sha256, text FROM articles WHERE url = ?", (url,)
+        ).fetchone()
+        first = text.replace("second week of January", "spring").replace("£3.2 million", "£2.9m")
+        con.execute("DELETE FROM revisions WHERE article_id = ?", (art_id,))
+        rows = [
+            (art_id, 1, "2026-11-20 08:00:00", "Harbour dredging delayed again", first, sha),
+            (art_id, 2, "2026-11-21 08:00:00", "Harbour dredging to begin in January", text, sha),
+        ]
+        con.executemany(
+            "INSERT INTO revisions (article_id, number, seen_at, title, text, text_hash,"
+            " body_sha256, authors, tags) VALUES (?, ?, ?, ?, ?, 'h', ?, '[]', '[]')",
+            rows,
+        )
+    return int(art_id)

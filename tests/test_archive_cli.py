@@ -1,0 +1,184 @@
+"""search, show, export, stats, reextract: the real CLI against an archive built by a real crawl."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.archive_fixtures import (
+    HOSTILE_PATH,
+    HOSTILE_QUOTE,
+    Crawled,
+    archive_copy,
+    crawled,
+    run_cli,
+)
+
+__all__ = ["archive_copy", "crawled"]  # fixtures used here
+pytestmark = pytest.mark.slow
+
+
+def _json_lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_search_ranks_title_matches_first_with_marked_snippets(crawled: Crawled) -> None:
+    proc = run_cli("search", "--config", str(crawled.config), "--json", "harbour dredging")
+    assert proc.returncode == 0, proc.stderr
+    hits = _json_lines(proc.stdout)
+    assert hits[0]["url"] == crawled.site.url(HOSTILE_PATH)
+    assert "[dredge]" in hits[0]["snippet_marked"] or "[dredging]" in hits[0]["snippet_marked"]
+    assert all(h["rank"] >= hits[-1]["rank"] for h in hits)
+    text = run_cli("search", "--config", str(crawled.config), "harbour dredging").stdout
+    assert "Harbour dredging to begin in January" in text and "[harbour]" in text
+
+
+def test_search_filters_by_source_date_language_and_limit(crawled: Crawled) -> None:
+    cfg = str(crawled.config)
+
+    def urls(*args: str) -> list[str]:
+        proc = run_cli("search", "--config", cfg, "--json", *args)
+        assert proc.returncode == 0, proc.stderr
+        return [h["url"] for h in _json_lines(proc.stdout)]
+
+    everything = urls("harbour", "--limit", "50")
+    assert len(everything) >= 5
+    assert len(urls("harbour", "--limit", "2")) == 2
+    assert urls("harbour", "--since", "2026-11-20", "--until", "2026-11-20") == [
+        crawled.site.url(HOSTILE_PATH)
+    ]
+    assert urls("harbour", "--until", "2026-11-01") == []
+    assert urls("harbour", "--lang", "xx") == []
+    proc = run_cli("search", "--config", cfg, "harbour", "--source", "nosuch")
+    assert proc.returncode == 2 and "nosuch" in proc.stderr
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "title:", "AND", "(harbour"])
+def test_search_syntax_errors_are_a_message_and_exit_2(crawled: Crawled, query: str) -> None:
+    proc = run_cli("search", "--config", str(crawled.config), query)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("newsvault: cannot search for")
+    assert "Traceback" not in proc.stderr
+
+
+def test_plain_words_with_punctuation_just_work(crawled: Crawled) -> None:
+    proc = run_cli("search", "--config", str(crawled.config), "--json", "£3.2 million, dredge!")
+    assert proc.returncode == 0, proc.stderr
+    assert [h["url"] for h in _json_lines(proc.stdout)] == [crawled.site.url(HOSTILE_PATH)]
+
+
+def test_show_by_url_and_id_and_raw_html_as_fetched(crawled: Crawled) -> None:
+    url = crawled.site.url(HOSTILE_PATH)
+    by_url = run_cli("show", "--config", str(crawled.config), url)
+    assert by_url.returncode == 0, by_url.stderr
+    assert by_url.stdout.startswith("Harbour dredging to begin in January")
+    assert "Margaret Quinn" in by_url.stdout and HOSTILE_QUOTE in by_url.stdout
+    art_id = next(
+        line.split()[1] for line in by_url.stdout.splitlines() if line.startswith("ID:")
+    )
+    assert run_cli("show", "--config", str(crawled.config), art_id).stdout == by_url.stdout
+    raw = run_cli("show", "--config", str(crawled.config), url, "--raw")
+    with urllib.request.urlopen(url) as resp:
+        served = resp.read().decode("utf-8")
+    assert raw.stdout == served
+    missing = run_cli("show", "--config", str(crawled.config), "https://nowhere.invalid/x")
+    assert missing.returncode == 2 and "no article" in missing.stderr
+    first = run_cli("show", "--config", str(crawled.config), url, "--revision", "1")
+    assert first.returncode == 0, first.stderr
+    assert "Revision:    1" in first.stdout, "every stored article has its first revision"
+
+
+def test_show_revision_reads_an_earlier_revision(archive_copy: Crawled) -> None:
+    url = archive_copy.site.url(HOSTILE_PATH)
+    with sqlite3.connect(archive_copy.db) as con:
+        art_id, sha = con.execute(
+            "SELECT id, body_sha256 FROM articles WHERE url = ?", (url,)
+        ).fetchone()
+        # an earlier version, as a re-crawl of an edited page records it (current one becomes 2)
+        con.execute("UPDATE revisions SET number = 2 WHERE article_id = ?", (art_id,))
+        con.execute(
+            "INSERT INTO revisions (article_id, number, seen_at, title, text, text_hash,"
+            " body_sha256, authors, tags) VALUES (?, 1, '2026-11-20 08:00:00', 'Dredging delayed',"
+            " 'The first text.', 'h', ?, '[]', '[]')",
+            (art_id, sha),
+        )
+    proc = run_cli("show", "--config", str(archive_copy.config), url, "--revision", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Dredging delayed") and "The first text." in proc.stdout
+    assert "Revision:    1" in proc.stdout
+    absent = run_cli("show", "--config", str(archive_copy.config), url, "--revision", "3")
+    assert absent.returncode == 2 and "no revision 3" in absent.stderr
+    stats = json.loads(run_cli("stats", "--config", str(archive_copy.config), "--json").stdout)
+    assert stats["sources"][0]["revisions"] == 13
+
+
+def test_export_jsonl_and_csv_hold_the_same_articles(crawled: Crawled, tmp_path: Any) -> None:
+    cfg = str(crawled.config)
+    jsonl = run_cli("export", "--config", cfg, "--format", "jsonl")
+    assert jsonl.returncode == 0, jsonl.stderr
+    rows = _json_lines(jsonl.stdout)
+    assert len(rows) == 12
+    out = tmp_path / "a.csv"
+    proc = run_cli("export", "--config", cfg, "--format", "csv", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    table = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+    assert [r["url"] for r in table] == [r["url"] for r in rows]
+    for r, c in zip(rows, table, strict=True):
+        assert c["text"] == r["text"], "multi-line text survives CSV quoting"
+        assert c["authors"] == "; ".join(r["authors"])
+    hostile = next(c for c in table if c["url"].endswith(HOSTILE_PATH))
+    assert HOSTILE_QUOTE in hostile["text"]
+    week = _json_lines(
+        run_cli("export", "--config", cfg, "--since", "2026-11-20", "--until", "2026-11-22").stdout
+    )
+    assert week and all("2026-11-20" <= r["published_at"][:10] <= "2026-11-22" for r in week)
+    assert len(week) < len(rows)
+
+
+def test_stats_counts_articles_runs_failures_and_health(crawled: Crawled) -> None:
+    proc = run_cli("stats", "--config", str(crawled.config), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    (row,) = data["sources"]
+    assert row["source"] == "gazette" and row["articles"] == 12 and row["runs"] == 1
+    assert row["failures"] == 1 and row["fetches"] == 12
+    assert row["failure_rate"] == round(1 / 13, 4)
+    assert row["first_published"][:10] == "2026-11-12"
+    assert row["last_published"][:10] == "2026-11-28"
+    assert row["revisions"] == 12, "one revision per article after a first crawl"
+    with sqlite3.connect(crawled.db) as con:
+        nodate = con.execute("SELECT count(*) FROM articles WHERE published_at IS NULL").fetchone()
+        noauth = con.execute("SELECT count(*) FROM articles WHERE authors = '[]'").fetchone()
+    assert row["missing_date"] == round(nodate[0] / 12, 4)
+    assert row["missing_authors"] == round(noauth[0] / 12, 4)
+    assert data["database_bytes"] >= crawled.db.stat().st_size > 0
+    table = run_cli("stats", "--config", str(crawled.config)).stdout
+    assert "gazette" in table and "database size" in table
+
+
+def test_reextract_restores_stale_text_without_network_and_search_follows(
+    archive_copy: Crawled,
+) -> None:
+    url = archive_copy.site.url(HOSTILE_PATH)
+    with sqlite3.connect(archive_copy.db) as con:
+        good = con.execute("SELECT text FROM articles WHERE url = ?", (url,)).fetchone()[0]
+        con.execute("UPDATE articles SET text = 'zanzibar stale text' WHERE url = ?", (url,))
+    cfg = str(archive_copy.config)
+    found = _json_lines(run_cli("search", "--config", cfg, "--json", "zanzibar").stdout)
+    assert [h["url"] for h in found] == [url], "the FTS index follows an UPDATE (trigger)"
+    before = len(archive_copy.site.requests)
+    proc = run_cli("reextract", "--config", cfg, "--workers", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "12 articles re-extracted: 1 changed, 11 unchanged" in proc.stdout
+    assert len(archive_copy.site.requests) == before, "re-extraction made a network request"
+    with sqlite3.connect(archive_copy.db) as con:
+        assert con.execute("SELECT text FROM articles WHERE url = ?", (url,)).fetchone()[0] == good
+    assert _json_lines(run_cli("search", "--config", cfg, "--json", "zanzibar").stdout) == []
+    again = run_cli("reextract", "--config", cfg, "--source", "gazette")
+    assert "0 changed, 12 unchanged" in again.stdout

@@ -1,0 +1,502 @@
+"""Incremental archiving: fetch only what is new or changed, one article one row, every revision.
+
+Fast tests use the archive and the components directly; the end-to-end ones crawl a copy of the
+sample site twice through the real CLI, editing its files between the runs, and count what the
+server was asked and answered.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from crawler.incremental import Decision, Incremental
+from pipeline.fingerprint import hamming, simhash, text_fingerprint
+from pipeline.sitesrv import LocalSite
+from pipeline.textdiff import word_diff
+from pipeline.urls import canonical_url, variant_reason
+from storage.incremental import UrlState
+from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
+from tests.conftest import DATA
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+STORY = (DATA / "expected" / "news_council-budget.html.txt").read_text(encoding="utf-8")
+OTHER = (DATA / "expected" / "news_ferry-timetable.html.txt").read_text(encoding="utf-8")
+
+
+# -- URL variants, normalisation, similarity ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical", "reason"),
+    [
+        (
+            "https://ex.com/a/story?utm_source=x&utm_medium=y#top",
+            "https://ex.com/a/story",
+            "tracking",
+        ),
+        ("https://ex.com/a/story/amp/", "https://ex.com/a/story/", "amp"),
+        ("https://ex.com/amp/a/story", "https://ex.com/a/story", "amp"),
+        ("https://ex.com/a/story.amp.html", "https://ex.com/a/story.html", "amp"),
+        ("https://amp.ex.com/a/story", "https://ex.com/a/story", "amp"),
+        ("https://ex.com/a/story?amp=1", "https://ex.com/a/story", "amp"),
+        ("https://ex.com/a/story?outputType=amp&id=4", "https://ex.com/a/story?id=4", "amp"),
+        ("https://ex.com/a/story/print/", "https://ex.com/a/story/", "print"),
+        ("https://ex.com/a/story?print=1", "https://ex.com/a/story", "print"),
+        ("https://EX.com:443/a/story#x", "https://ex.com/a/story", None),
+        ("https://ex.com/amp", "https://ex.com/amp", None),
+        ("https://ex.com/news/sample-print-ads", "https://ex.com/news/sample-print-ads", None),
+    ],
+)
+def test_url_variants_fold_into_one_key(url: str, canonical: str, reason: str | None) -> None:
+    assert canonical_url(url) == canonical
+    assert variant_reason(url) == reason
+
+
+def test_trivial_changes_keep_the_fingerprint_and_real_ones_do_not() -> None:
+    base = "Storm Idris\n\nWinds of 70mph are expected. Updated 5 minutes ago. 123 comments"
+    trivial = (
+        "storm  idris\nwinds of 70mph are expected!  updated 2 hours ago · 4 comments 17 shares"
+    )
+    assert text_fingerprint(base) == text_fingerprint(trivial)
+    assert text_fingerprint(base) != text_fingerprint(base.replace("70mph", "80mph"))
+    assert text_fingerprint("He sold a share of it.") != text_fingerprint("He sold of it.")
+
+
+def test_simhash_finds_near_duplicates_only() -> None:
+    a, b = (
+        simhash(STORY),
+        simhash(STORY.replace("4.9 per cent", "5.2 per cent").replace("Council", "council")),
+    )
+    assert a is not None and b is not None
+    assert hamming(a, b) <= 3
+    other = simhash(OTHER)
+    assert other is not None and hamming(a, other) > 10
+    assert simhash("too short to compare") is None
+
+
+def test_word_diff_marks_changed_words_in_changed_paragraphs_only() -> None:
+    old = "The council meets today.\n\nThe rise is 4.9% this year.\n\nNo other news."
+    new = (
+        "The council meets today.\n\nThe rise is 5.2% this year, officials said.\n\nNo other news."
+    )
+    assert word_diff(old, new) == [
+        "¶2  The rise is [-4.9%-]{+5.2%+} this [-year.-]{+year, officials said.+}"
+    ]
+    assert word_diff(old, old) == []
+
+
+# -- the archive ---------------------------------------------------------------------------------
+
+
+def _record(url: str, text: str, title: str = "Council budget", **kw: Any) -> ArticleRecord:
+    return ArticleRecord(
+        source="gazette",
+        url=url,
+        text=text,
+        text_hash=text_fingerprint(text),
+        title=title,
+        simhash=simhash(text),
+        **kw,
+    )
+
+
+def _fetch(url: str, when: datetime, body: bytes = b"<html>x</html>", **kw: Any) -> FetchRecord:
+    return FetchRecord(url=url, fetched_at=when, status=200, body=body, **kw)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Any:
+    a = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    yield a
+    a.close()
+
+
+def test_revisions_are_kept_and_trivial_changes_are_not_revisions(archive: Archive) -> None:
+    url = "https://ex.com/news/council-budget.html"
+    assert archive.save_article(None, _record(url, STORY), _fetch(url, T0)) is Outcome.NEW
+    trivial = STORY.replace("\n\n", "\n\n  ") + "\n\nUpdated 3 minutes ago · 12 comments"
+    later = T0 + timedelta(hours=1)
+    assert (
+        archive.save_article(None, _record(url, trivial), _fetch(url, later)) is Outcome.UNCHANGED
+    )
+    edited = STORY.replace("4.9 per cent", "5.2 per cent")
+    latest = T0 + timedelta(hours=2)
+    out = archive.save_article(None, _record(url, edited), _fetch(url, latest, b"<p>5.2</p>"))
+    assert out is Outcome.UPDATED
+    retitled = _record(url, edited, title="Council proposes 5.2% rise")
+    assert archive.save_article(None, retitled, _fetch(url, latest)) is Outcome.UPDATED
+    found = archive.history(url + "?utm_source=feed")
+    assert found is not None
+    art, revisions = found
+    assert [r["number"] for r in revisions] == [1, 2, 3]
+    assert [r["seen_at"] for r in revisions] == [t.isoformat() for t in (T0, latest, latest)]
+    assert revisions[0]["text"] == STORY and revisions[1]["text"] == edited
+    assert revisions[2]["title"] == "Council proposes 5.2% rise"
+    assert art["text"] == edited and art["revisions"] == 3
+
+
+def test_same_and_nearly_same_text_under_another_url_is_an_alias(archive: Archive) -> None:
+    first = "https://ex.com/news/council-budget.html"
+    archive.save_article(None, _record(first, STORY), _fetch(first, T0))
+    copy = "https://ex.com/2026/11/council-budget-copy/"
+    assert archive.save_article(None, _record(copy, STORY), _fetch(copy, T0)) is Outcome.DUPLICATE
+    near = "https://ex.com/2026/11/council-budget-near/"
+    near_text = STORY.replace("4.9 per cent", "4.8 per cent")
+    assert (
+        archive.save_article(None, _record(near, near_text), _fetch(near, T0)) is Outcome.DUPLICATE
+    )
+    other = "https://ex.com/news/ferry.html"
+    assert archive.save_article(None, _record(other, OTHER), _fetch(other, T0)) is Outcome.NEW
+    assert archive.count_articles() == 2
+    with sqlite3.connect(archive.engine.url.database) as con:  # type: ignore[arg-type]
+        aliases = dict(con.execute("SELECT url, reason FROM aliases").fetchall())
+        fetches = con.execute("SELECT count(*) FROM fetches").fetchone()[0]
+    assert aliases == {copy: "same-text", near: "near-duplicate"}
+    assert fetches == 4, "the fetch of every alias is kept with the first article"
+
+
+def test_near_duplicates_can_be_switched_off(tmp_path: Path) -> None:
+    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}", near_duplicate_distance=None)
+    try:
+        a, b = "https://ex.com/a-b-c", "https://ex.com/a-b-d"
+        archive.save_article(None, _record(a, STORY), _fetch(a, T0))
+        out = archive.save_article(
+            None, _record(b, STORY.replace("4.9 per cent", "4.8 per cent")), _fetch(b, T0)
+        )
+        assert out is Outcome.NEW
+    finally:
+        archive.close()
+
+
+def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from storage.db import _alembic_config
+
+    db = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{db}")
+    command.upgrade(_alembic_config(engine), "0001")
+    engine.dispose()
+    with sqlite3.connect(db) as con:
+        con.execute("INSERT INTO bodies VALUES ('ab', 1, x'00')")
+        con.execute(
+            "INSERT INTO articles (source, url, title, authors, tags, text, text_hash,"
+            " first_fetched_at, last_fetched_at, last_changed_at, body_sha256) VALUES"
+            " ('gazette', 'https://ex.com/old', 'Old', '[]', '[]', ?, ?,"
+            " '2026-11-01 10:00:00', '2026-11-02 10:00:00', '2026-11-01 12:00:00', 'ab')",
+            (STORY, text_fingerprint(STORY)),
+        )
+    archive = Archive.open(f"sqlite:///{db}")
+    try:
+        found = archive.history("https://ex.com/old")
+        assert found is not None
+        art, revisions = found
+        assert art["revisions"] == 1
+        assert [(r["number"], r["text"], r["seen_at"]) for r in revisions] == [
+            (1, STORY, "2026-11-01T12:00:00+00:00")
+        ]
+        near = "https://ex.com/old-near"
+        record = _record(near, STORY.replace("4.9 per cent", "4.7 per cent"))
+        assert archive.save_article(None, record, _fetch(near, T0)) is Outcome.DUPLICATE
+    finally:
+        archive.close()
+    engine = create_engine(f"sqlite:///{db}")
+    command.downgrade(_alembic_config(engine), "0001")  # and back: the migration reverses
+    with engine.connect() as con:
+        tables = set(con.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+    engine.dispose()
+    assert "revisions" not in tables and "articles" in tables
+
+
+# -- which articles are fetched again --------------------------------------------------------------
+
+
+def _state(published: str | None, fetched: datetime, **kw: Any) -> UrlState:
+    defaults: dict[str, Any] = {
+        "etag": '"e1"',
+        "last_modified": None,
+        "lastmod": None,
+        "last_fetched_at": fetched,
+        "published_at": published,
+        "first_fetched_at": fetched,
+    }
+    return UrlState(**{**defaults, **kw})
+
+
+def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    rules = [(timedelta(days=2), timedelta(0)), (timedelta(days=14), timedelta(days=1))]
+    inc = Incremental("sqlite://", rules, now=now)
+    hour_ago = now - timedelta(hours=1)
+    inc.states = {
+        "u/fresh": _state("2026-12-01T08:00:00+00:00", hour_ago),
+        "u/week": _state("2026-11-25", hour_ago),
+        "u/week-stale": _state("2026-11-25", now - timedelta(days=2)),
+        "u/old": _state("2026-10-01", now - timedelta(days=30), lastmod="2026-10-02"),
+        "u/alias": _state("2026-12-01", hour_ago, alias="same-text"),
+    }
+    assert inc.decide("u/new", None) is Decision.NEW
+    assert inc.decide("u/fresh", None) is Decision.DUE
+    assert inc.decide("u/week", None) is Decision.NOT_DUE
+    assert inc.decide("u/week-stale", None) is Decision.DUE
+    assert inc.decide("u/old", "2026-10-02") is Decision.NOT_DUE
+    assert inc.decide("u/old", "Mon, 05 Oct 2026 10:00:00 GMT") is Decision.NOT_DUE, "seen"
+    assert inc.decide("u/old", "Tue, 01 Dec 2026 10:00:00 GMT") is Decision.MOVED
+    assert inc.decide("u/alias", None) is Decision.NOT_DUE
+    assert list(inc.due()) == ["u/fresh", "u/week-stale"]
+
+
+def test_incremental_fetching_switches_off_with_its_setting() -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.settings import NEWSVAULT_DEFAULTS, scrapy_settings
+    from pipeline.config import Config
+
+    from_config = scrapy_settings(Config())
+    for key in ("NEWSVAULT_RECHECK", "NEWSVAULT_NEAR_DUPLICATE_DISTANCE"):
+        assert from_config[key] == NEWSVAULT_DEFAULTS[key], "config and settings defaults agree"
+
+    with pytest.raises(NotConfigured):
+        Incremental.from_crawler(get_crawler(settings_dict=dict(NEWSVAULT_DEFAULTS)))
+    on = get_crawler(settings_dict={**NEWSVAULT_DEFAULTS, "NEWSVAULT_INCREMENTAL": True})
+    inc = Incremental.from_crawler(on)
+    assert inc.rules == ((timedelta(days=2), timedelta(0)), (timedelta(days=14), timedelta(days=1)))
+
+
+class _Stats(dict):  # type: ignore[type-arg]
+    def get_value(self, key: str, default: Any = None) -> Any:
+        return self.get(key, default)
+
+    def set_value(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self[key] = self.get(key, 0) + count
+
+
+@pytest.mark.parametrize(
+    ("capped", "reason", "kept"),
+    [(False, "finished", True), (True, "finished", False), (False, "shutdown", False)],
+)
+def test_listing_validators_are_kept_only_after_a_complete_run(
+    tmp_path: Path, capped: bool, reason: str, kept: bool
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    Archive.open(url).close()
+    inc = Incremental(url, [], stats=_Stats({"newsvault/over_limit": 3} if capped else {}))
+    inc.open("gazette")
+    inc._seen_validators = {"http://ex.com/feed.xml": ('"abc"', None)}
+    inc.spider_closed(None, reason)
+    archive = Archive.open(url)
+    try:
+        stored = archive.validators("gazette")
+    finally:
+        archive.close()
+    assert stored == ({"http://ex.com/feed.xml": ('"abc"', None)} if kept else {})
+
+
+def test_local_site_answers_conditional_requests_like_a_real_server(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text("<p>one</p>")
+    with LocalSite(tmp_path) as site:
+        with urllib.request.urlopen(site.url("/a.html")) as resp:
+            etag, modified = resp.headers["ETag"], resp.headers["Last-Modified"]
+        for header, value in (("If-None-Match", etag), ("If-Modified-Since", modified)):
+            req = urllib.request.Request(site.url("/a.html"), headers={header: value})
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(req)
+            assert err.value.code == 304
+            err.value.close()
+        (tmp_path / "a.html").write_text("<p>two</p>")
+        req = urllib.request.Request(site.url("/a.html"), headers={"If-None-Match": etag})
+        with urllib.request.urlopen(req) as resp:
+            assert resp.status == 200 and resp.read() == b"<p>two</p>"
+    assert [a.status for a in site.answers] == [200, 304, 304, 200]
+
+
+# -- end to end: two crawls of a changing site --------------------------------------------------
+
+LISTINGS = {"/feed.xml", "/atom.xml", "/rss1.rdf", "/sitemap_index.xml", "/"}
+
+
+def _config(write_config: Callable[..., Path], site: LocalSite, recheck: list[Any]) -> Path:
+    path = write_config(
+        [
+            {
+                "name": "gazette",
+                "feeds": [site.url(p) for p in ("/feed.xml", "/atom.xml", "/rss1.rdf")],
+                "sitemaps": [site.url("/sitemap_index.xml")],
+                "start_urls": [site.url("/")],
+            }
+        ]
+    )
+    data = yaml.safe_load(path.read_text())
+    data["incremental"] = {"recheck": recheck}
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _run(cli: Any, config: Path) -> None:
+    proc = cli("crawl", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+
+
+def _runs(db_path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db_path) as con:
+        return con.execute(
+            "SELECT articles_new, articles_updated, articles_unchanged FROM runs ORDER BY id"
+        ).fetchall()
+
+
+def _edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_later_runs_ask_for_listings_due_rechecks_and_moved_articles_only(
+    make_site: Any, manifest: dict[str, Any], write_config: Any, cli: Any, db_path: Path
+) -> None:
+    site = make_site()
+    # due: the articles published on 25 November or later; the rest are too old to re-check
+    cut = datetime.now(UTC) - datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
+    config = _config(write_config, site, [{"younger_than": int(cut.total_seconds()), "every": 0}])
+    _run(cli, config)
+    del site.answers[:]
+    _run(cli, config)
+    due = {p for p, a in manifest["articles"].items() if a["published"] >= "2026-11-25"}
+    assert len(due) == 4
+    asked = {a.path: a.status for a in site.answers}
+    assert set(asked) == LISTINGS | due | {"/robots.txt"}
+    assert all(asked[p] == 304 for p in LISTINGS | due), asked
+    assert all(a.if_none_match for a in site.answers if a.path != "/robots.txt")
+    assert len(site.answers) == len(asked), "nothing is asked twice"
+    assert _runs(db_path) == [(12, 0, 0), (0, 0, 4)]
+
+    # an old article's sitemap lastmod moves: it alone is asked for besides the due ones
+    root = Path(site.root)
+    moved = (datetime.now(UTC) + timedelta(minutes=1)).isoformat(timespec="seconds")
+    _edit(root, "sitemap-posts.xml", "2026-11-20T16:10:00+00:00", moved)
+    _edit(root, "sitemap_index.xml", "2026-11-28T19:05:00+00:00", moved)
+    del site.answers[:]
+    _run(cli, config)
+    articles = {a.path for a in site.answers} & set(manifest["articles"])
+    assert articles == due | {"/2026/11/harbour-dredging/"}
+    del site.answers[:]
+    _run(cli, config)  # the moved lastmod is remembered: not asked for again
+    assert "/2026/11/harbour-dredging/" not in {a.path for a in site.answers}
+
+
+@pytest.mark.slow
+def test_edited_article_gives_one_revision_and_a_trivial_change_none(
+    make_site: Any, write_config: Any, cli: Any, db_path: Path, tmp_path: Path
+) -> None:
+    site = make_site()
+    config = _config(write_config, site, [{"younger_than": "36500d", "every": 0}])
+    _run(cli, config)
+    root = Path(site.root)
+    _edit(root, "news/council-budget.html", "4.9 per cent", "5.2 per cent")
+    # trivial: white space, a relative time and a counter, inside the article text
+    _edit(
+        root,
+        "news/fish-market-fire.html",
+        "the morning&#x27;s auction.</p>",
+        "the  morning&#x27;s   auction. Updated 5 minutes ago, 12 comments.</p>",
+    )
+    _run(cli, config)
+    assert _runs(db_path) == [(12, 0, 0), (0, 1, 11)]
+    with sqlite3.connect(db_path) as con:
+        counts = dict(
+            con.execute(
+                "SELECT url, count(*) FROM revisions r JOIN articles a"
+                " ON a.id = r.article_id GROUP BY url"
+            ).fetchall()
+        )
+    assert counts.pop(site.url("/news/council-budget.html")) == 2
+    assert set(counts.values()) == {1}
+    url = site.url("/news/council-budget.html")
+    hist = cli("history", "--config", str(config), url)
+    assert hist.returncode == 0, hist.stderr
+    assert [line.split()[0] for line in hist.stdout.splitlines()[1:]] == ["1", "2"]
+    diff = cli("diff", "--config", str(config), url)
+    assert diff.returncode == 0, diff.stderr
+    changes = [line for line in diff.stdout.splitlines() if line.startswith("¶")]
+    assert changes and all("[-4.9-]{+5.2+}" in c for c in changes)
+    assert "\x1b[" not in diff.stdout, "no colour when the output is not a terminal"
+    assert cli("diff", "--config", str(config), url, "--from", "7").returncode == 2
+    assert cli("history", "--config", str(config), site.url("/nope")).returncode == 1
+    export = cli("export", "--config", str(config), "--revisions")
+    rows = {r["url"]: r for r in map(json.loads, export.stdout.splitlines())}
+    assert rows[url]["revisions"] == 2
+    assert [("4.9 per" in h["text"], "5.2 per" in h["text"]) for h in rows[url]["history"]] == [
+        (True, False),
+        (False, True),
+    ]
+
+
+@pytest.mark.slow
+def test_variants_and_copies_of_an_article_are_aliases_not_articles(
+    make_site: Any, write_config: Any, cli: Any, db_path: Path
+) -> None:
+    def add_variants(root: Path) -> None:
+        story = (root / "news" / "fish-market-fire.html").read_text(encoding="utf-8")
+        (root / "news" / "fish-market-fire-2.html").write_text(story, encoding="utf-8")
+        links = "".join(
+            f'<a href="{href}">x</a>'
+            for href in (
+                "/news/storm-warning.html?amp=1",
+                "/news/storm-warning.amp.html",
+                "/news/fish-market-fire-2.html",  # declares the original canonical
+            )
+        )
+        _edit(root, "index.html", "</body>", links + "</body>")
+
+    def aliases() -> dict[str, str]:
+        with sqlite3.connect(db_path) as con:
+            assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 12
+            return dict(con.execute("SELECT url, reason FROM aliases").fetchall())
+
+    site = make_site(add_variants)
+    config = _config(write_config, site, [])
+    _run(cli, config)
+    expected = {
+        site.url("/news/ferry-timetable.html?utm_source=twitter&utm_medium=social"): "tracking",
+        site.url("/news/storm-warning.html?amp=1"): "amp",
+        site.url("/news/storm-warning.amp.html"): "amp",
+        site.url("/news/fish-market-fire-2.html"): "canonical",
+    }
+    assert aliases() == expected
+    assert "/news/storm-warning.amp.html" not in site.requests
+
+    # a copy without the canonical link appears on the home page: same text, an alias
+    root = Path(site.root)
+    story = (root / "news" / "fish-market-fire.html").read_text(encoding="utf-8")
+    canonical = '<link rel="canonical" href="__BASE__/news/fish-market-fire.html">'
+    (root / "news" / "fish-market-fire-copy.html").write_text(story.replace(canonical, ""))
+    link = '<a href="/news/fish-market-fire-copy.html">x</a>'
+    _edit(root, "index.html", "</body>", link + "</body>")
+    del site.answers[:]
+    _run(cli, config)
+    news = [a.path for a in site.answers if a.path.startswith("/news/")]
+    assert news == ["/news/fish-market-fire-copy.html"]
+    expected[site.url("/news/fish-market-fire-copy.html")] = "same-text"
+    assert aliases() == expected
+    hist = cli("history", "--config", str(config), site.url("/news/fish-market-fire-copy.html"))
+    assert site.url("/news/fish-market-fire.html") in hist.stdout
+
+    del site.answers[:]
+    _run(cli, config)  # nothing new: no article is asked for
+    assert not [a for a in site.answers if a.path.startswith("/news/")]

@@ -1,0 +1,169 @@
+"""Item pipelines and middlewares, built from settings with Scrapy's get_crawler."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem, FailureItem
+from crawler.middlewares import BlockedRequest, SafetyMiddleware
+from crawler.spiders.news import NewsSpider
+from pipeline.config import Source
+from pipeline.pipelines import (
+    DedupePipeline,
+    Extracted,
+    ExtractPipeline,
+    StorePipeline,
+    text_fingerprint,
+)
+from storage.repository import Archive
+
+PARA = (
+    "The harbour council voted on Tuesday to approve the long-delayed dredging of the inner "
+    "basin, a project that fishermen have demanded for more than a decade. "
+)
+PAGE = f"""<html lang="en"><head><title>Dredging approved</title>
+<link rel="canonical" href="https://gazette.test/news/dredging.html"></head><body>
+<article><h1>Dredging approved</h1><p>{PARA * 3}</p><p>{PARA * 2}</p></article>
+<div class="post-ratings">No votes yet.</div><div class="post-ratings-loading">Please wait...</div>
+<div id="respond"><h3 id="reply-title">Leave a Reply</h3><form id="commentform">
+<p>Your email address will not be published. Required fields are marked *</p></form></div>
+</body></html>"""
+SOURCE = Source(name="gazette", feeds=("https://gazette.test/feed.xml",))
+
+
+def crawler_for(tmp_path: Path, **settings: Any) -> Any:
+    base = {"NEWSVAULT_DATABASE": f"sqlite:///{tmp_path / 'a.db'}", "NEWSVAULT_EXTRACT_WORKERS": 0}
+    crawler = get_crawler(NewsSpider, {**base, **settings})
+    crawler.spider = crawler._create_spider(source=SOURCE)
+    return crawler
+
+
+def page(url: str = "https://gazette.test/news/dredging.html?utm_source=rss", html: str = PAGE) -> ArticleItem:
+    return ArticleItem(
+        url=url,
+        source="gazette",
+        fetched_at=datetime.now(timezone.utc),
+        status=200,
+        html=html.encode(),
+        encoding="utf-8",
+    )
+
+
+def test_extract_then_dedupe_then_store(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    extract = ExtractPipeline.from_crawler(crawler)
+    dedupe = DedupePipeline.from_crawler(crawler)
+    store = StorePipeline.from_crawler(crawler)
+    for p in (extract, dedupe, store):
+        p.open_spider()
+    item = asyncio.run(extract.process_item(page()))
+    assert isinstance(item, Extracted)
+    assert "No votes yet" not in item.article.text and "Leave a Reply" not in item.article.text
+    item = dedupe.process_item(item)
+    assert item.key == "https://gazette.test/news/dredging.html"
+    store.process_item(item)
+    with pytest.raises(DropItem, match="already archived in this run"):
+        dedupe.process_item(asyncio.run(extract.process_item(page())))
+    store.process_item(FailureItem("https://gazette.test/x", "gazette", "http", "HTTP 500", 500))
+    store.spider_closed(crawler.spider, "finished")
+    extract.close_spider()
+    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        [art] = list(archive.iter_articles())
+        assert art["url"] == "https://gazette.test/news/dredging.html"
+        assert art["title"] == "Dredging approved"
+        assert art["text"].split("\n\n")[0].startswith("The harbour council voted")
+        [run] = archive.runs()
+        assert (run["status"], run["articles_new"], run["errors"]) == ("partial", 1, 1)
+        assert archive.failures()[0]["reason"] == "HTTP 500"
+    finally:
+        archive.close()
+
+
+def test_non_articles_are_dropped_and_counted(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    extract = ExtractPipeline.from_crawler(crawler)
+    extract.open_spider()
+    with pytest.raises(DropItem, match="not an article"):
+        asyncio.run(extract.process_item(page(html="<html><body><nav>Home</nav></body></html>")))
+    assert crawler.stats.get_value("newsvault/articles_skipped") == 1
+
+
+def test_same_text_under_two_urls_is_one_article_with_an_alias(tmp_path: Path) -> None:
+    crawler = crawler_for(tmp_path)
+    extract = ExtractPipeline.from_crawler(crawler)
+    dedupe = DedupePipeline.from_crawler(crawler)
+    store = StorePipeline.from_crawler(crawler)
+    for p in (extract, dedupe, store):
+        p.open_spider()
+    no_canonical = PAGE.replace(
+        '<link rel="canonical" href="https://gazette.test/news/dredging.html">', ""
+    )
+    for url in ("https://gazette.test/a-story", "https://gazette.test/copied-story"):
+        store.process_item(dedupe.process_item(asyncio.run(extract.process_item(page(url, no_canonical)))))
+    store.spider_closed(crawler.spider, "finished")
+    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        assert [a["url"] for a in archive.iter_articles()] == ["https://gazette.test/a-story"]
+        with archive.engine.connect() as con:
+            from sqlalchemy import text
+
+            aliases = con.execute(text("SELECT url, reason FROM aliases")).fetchall()
+        assert ("https://gazette.test/copied-story", "same-text") in aliases
+    finally:
+        archive.close()
+
+
+def test_fingerprint_ignores_case_punctuation_and_spacing() -> None:
+    assert text_fingerprint("Hello,  World!\n\nAgain.") == text_fingerprint("hello world again")
+    assert text_fingerprint("Hello world") != text_fingerprint("Hello word")
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://gazette.test/ok", False),
+        ("ftp://gazette.test/file", True),
+        ("https://elsewhere.test/page", True),
+        ("http://127.0.0.1:9/x", True),
+        ("http://10.0.0.1/x", True),
+        ("http://169.254.169.254/latest/meta-data/", True),
+        ("http://localhost/x", True),
+        ("http://[::1]/x", True),
+    ],
+)
+def test_safety_middleware_refuses_before_any_connection(url: str, refused: bool) -> None:
+    source = Source(
+        name="gazette",
+        feeds=("https://gazette.test/feed.xml",),
+        allowed_domains=("gazette.test", "127.0.0.1", "10.0.0.1", "169.254.169.254", "localhost", "[::1]"),
+    )
+    if url.startswith("https://elsewhere"):
+        source = Source(name="gazette", feeds=("https://gazette.test/feed.xml",))
+    crawler = get_crawler(NewsSpider, {"NEWSVAULT_ALLOW_PRIVATE_NETWORKS": False})
+    crawler.spider = crawler._create_spider(source=source)
+    mw = SafetyMiddleware.from_crawler(crawler)
+    mw._verdicts["gazette.test"] = None  # a public site; no DNS lookup in tests
+    if refused:
+        with pytest.raises(BlockedRequest):
+            mw.process_request(Request(url))
+    else:
+        assert mw.process_request(Request(url)) is None
+
+
+def test_safety_middleware_allows_private_networks_when_configured() -> None:
+    source = Source(name="local", start_urls=("http://127.0.0.1:8000/",))
+    crawler = get_crawler(NewsSpider, {"NEWSVAULT_ALLOW_PRIVATE_NETWORKS": True})
+    crawler.spider = crawler._create_spider(source=source)
+    mw = SafetyMiddleware.from_crawler(crawler)
+    assert mw.process_request(Request("http://127.0.0.1:8000/a")) is None
+    with pytest.raises(BlockedRequest, match="outside the source's domains"):
+        mw.process_request(Request("http://127.0.0.2:8000/a"))

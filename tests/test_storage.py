@@ -1,0 +1,152 @@
+"""The archive API on a real SQLite file and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from pipeline.errors import StorageError
+from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
+
+PG_URL = os.environ.get("NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_schema() -> Iterator[str]:
+    try:
+        import psycopg  # noqa: F401
+
+        admin = create_engine(PG_URL)
+        with admin.connect() as con:
+            con.execute(text("SELECT 1"))
+    except Exception as exc:  # no driver or no server
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not available at {PG_URL}: {exc}")
+    schema = f"nv_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as con:
+        con.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as con:
+            con.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'a.db'}"
+        a = Archive.open(url)
+        yield a
+        a.close()
+    else:
+        gen = _pg_schema()
+        url = next(gen)
+        a = Archive.open(url)
+        yield a
+        a.close()
+        gen.close()
+
+
+T0 = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
+
+
+def rec(url: str = "https://e.com/a", body: str = "Text one.", title: str = "T") -> ArticleRecord:
+    return ArticleRecord(source="e", url=url, text=body, text_hash=f"h:{body}", title=title, authors=("A B",))
+
+
+def fetch(url: str = "https://e.com/a", html: bytes = b"<html>1</html>", at: datetime = T0) -> FetchRecord:
+    return FetchRecord(url=url, fetched_at=at, status=200, body=html, headers={"Content-Type": "text/html"})
+
+
+def test_new_unchanged_updated_duplicate(archive: Archive) -> None:
+    run = archive.start_run("e")
+    assert archive.save_article(run, rec(), fetch()) is Outcome.NEW
+    later = T0 + timedelta(hours=1)
+    assert archive.save_article(run, rec(), fetch(at=later)) is Outcome.UNCHANGED
+    assert archive.save_article(run, rec(body="Text two."), fetch(html=b"<html>2</html>", at=later)) is Outcome.UPDATED
+    assert archive.save_article(run, rec(url="https://e.com/b", body="Text two."), fetch("https://e.com/b")) is Outcome.DUPLICATE
+    archive.finish_run(run, "ok", {"articles_new": 1, "articles_updated": 1})
+    [art] = list(archive.iter_articles())
+    assert art["text"] == "Text two."
+    assert art["first_fetched_at"] == T0.isoformat()
+    assert art["fetched_at"] == later.isoformat()
+    assert art["authors"] == ["A B"]
+    [run_row] = archive.runs()
+    assert (run_row["status"], run_row["articles_new"], run_row["articles_updated"]) == ("ok", 1, 1)
+    assert run_row["finished_at"] is not None
+
+
+def test_raw_bodies_are_compressed_and_content_addressed(archive: Archive) -> None:
+    import hashlib
+
+    html = b"<html>" + b"x" * 10_000 + b"</html>"
+    run = archive.start_run("e")
+    archive.save_article(run, rec(), fetch(html=html))
+    archive.save_article(run, rec(), fetch(html=html, at=T0 + timedelta(hours=1)))
+    assert archive.raw_body(hashlib.sha256(html).hexdigest()) == html
+    with archive.engine.connect() as con:
+        rows = con.execute(text("SELECT size, length(zdata) FROM bodies")).fetchall()
+        fetches = con.execute(text("SELECT count(*) FROM fetches")).scalar()
+    assert len(rows) == 1 and rows[0][0] == len(html) and rows[0][1] < len(html) / 10
+    assert fetches == 2
+
+
+def test_streaming_filters_by_source(archive: Archive) -> None:
+    run = archive.start_run("e")
+    for i in range(7):
+        archive.save_article(run, rec(url=f"https://e.com/{i}", body=f"Body {i}."), fetch(f"https://e.com/{i}"))
+    other = ArticleRecord(source="f", url="https://f.com/1", text="F.", text_hash="hf")
+    archive.save_article(run, other, fetch("https://f.com/1"))
+    assert len(list(archive.iter_articles(batch=3))) == 8
+    assert {a["source"] for a in archive.iter_articles(("f",))} == {"f"}
+    assert archive.count_articles("e") == 7
+
+
+def test_failures_are_recorded(archive: Archive) -> None:
+    run = archive.start_run("e")
+    archive.record_failure(run, "e", "https://e.com/x", "http", "HTTP 404", 404)
+    [f] = archive.failures(run)
+    assert (f["url"], f["kind"], f["status"], f["reason"]) == ("https://e.com/x", "http", 404, "HTTP 404")
+
+
+def test_wal_and_pragmas_on_every_sqlite_connection(tmp_path: Path) -> None:
+    a = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        with a.engine.connect() as con:
+            assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert con.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert con.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    finally:
+        a.close()
+
+
+def test_reopening_an_archive_keeps_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    a = Archive.open(url)
+    a.save_article(a.start_run("e"), rec(), fetch())
+    a.close()
+    b = Archive.open(url)
+    try:
+        assert b.count_articles() == 1
+        with b.engine.connect() as con:
+            assert con.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        b.close()
+
+
+def test_unopenable_archives_raise_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="folder .* does not exist"):
+        Archive.open(f"sqlite:///{tmp_path / 'no' / 'such' / 'a.db'}")
+    with pytest.raises(StorageError, match="not a database URL"):
+        Archive.open("not a url")
+    with pytest.raises(StorageError) as info:
+        Archive.open("postgresql+psycopg://nv:hunter2@127.0.0.1:1/test")
+    assert "hunter2" not in str(info.value)
