@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import random
 import socket
 import struct
 import threading
@@ -236,13 +237,38 @@ ENCODED: dict[str, tuple[str, str, str]] = {
 ROBOTS = b"User-agent: *\nAllow: /\n"
 
 
+_WORDS = {
+    "adj": "new old busy quiet local northern harbour coastal early late small large".split(),
+    "who": "council ferry crew fishermen school mayor lifeboat bakery museum library".split(),
+    "did": "approved delayed opened repaired discussed rebuilt announced cancelled".split(),
+    "what": "timetable bridge quay budget festival market roof lighthouse footpath".split(),
+    "when": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split(),
+}
+
+
+def story(title: str, sentences: int = 6) -> str:
+    """Plain English news prose, different for every title (so no two test articles are
+    near-duplicates of each other)."""
+    rng = random.Random(title)
+    w = {k: v[:] for k, v in _WORDS.items()}
+    out = []
+    for _ in range(sentences):
+        out.append(
+            f"The {rng.choice(w['adj'])} {rng.choice(w['who'])} {rng.choice(w['did'])} the "
+            f"{rng.choice(w['what'])} on {rng.choice(w['when'])}, and "
+            f"{rng.randint(2, 990)} residents came to hear about the "
+            f"{rng.choice(w['adj'])} {rng.choice(w['what'])}."
+        )
+    return " ".join(out)
+
+
 def article_html(title: str, sentence: str = "", meta_charset: str = "") -> str:
     meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
     extra = f"<p>{sentence}</p>" if sentence else ""
     return (
         f"<!DOCTYPE html><html><head>{meta}<title>{title}</title></head><body>"
         f"<header><nav><a href='/'>Home</a></nav></header><article><h1>{title}</h1>"
-        f"<p>{LOREM}</p>{extra}<p>{LOREM.replace('Tuesday', 'Thursday')} {title}.</p>"
+        f"<p>{story(title, 3)}</p>{extra}<p>{story(title + ' more', 3)}</p>"
         "</article><footer>The Fault Gazette</footer></body></html>"
     )
 
