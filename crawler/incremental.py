@@ -13,8 +13,9 @@ The spider itself never touches the database; it asks this component:
   when the re-check rules make them due; otherwise not (counted as ``newsvault/not_due``).
 - :meth:`article` makes a known article's request conditional; a 304 becomes a
   :class:`~crawler.items.NotModifiedItem` (checked, unchanged, not extracted).
-- :meth:`due` lists known articles due a re-check, so they are checked even when every listing
-  answered 304.
+- :meth:`due` lists known articles due a re-check, and article URLs whose fetch failed in the
+  last RETRY_WINDOW for a reason that may pass (timeout, connection, 429, 5xx), so they are
+  fetched even when every listing answered 304.
 
 Validators of listings are saved only when the spider finished normally without reaching the page
 limit, so a crashed or capped run reads its listings in full next time.
@@ -44,6 +45,8 @@ __all__ = ["Decision", "Incremental", "RecheckRules"]
 log = logging.getLogger(__name__)
 RecheckRules = Sequence[tuple[timedelta, timedelta]]
 NOT_MODIFIED = 304
+#: how long an article URL that failed transiently is tried again on every run
+RETRY_WINDOW = timedelta(days=2)
 
 
 class Decision(StrEnum):
@@ -81,6 +84,7 @@ class Incremental:
         self.source = ""
         self.states: dict[str, UrlState] = {}
         self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.retry: list[str] = []
         self._seen_validators: dict[str, tuple[str | None, str | None]] = {}
         self._not_due: set[str] = set()
 
@@ -114,6 +118,7 @@ class Incremental:
         try:
             self.states = archive.url_states(source)
             self.validators = archive.validators(source)
+            self.retry = archive.retry_urls(source, self.now - RETRY_WINDOW)
         finally:
             archive.close()
         if self.stats is not None:
@@ -174,7 +179,8 @@ class Incremental:
         return Decision.NOT_DUE
 
     def due(self) -> Iterator[str]:
-        """Article URLs (not aliases) due a re-check by the rules, newest first."""
+        """Article URLs (not aliases) due a re-check by the rules, newest first, then the URLs
+        whose last fetch failed transiently."""
         due = [
             (state.published_at or "", url)
             for url, state in self.states.items()
@@ -182,6 +188,7 @@ class Incremental:
         ]
         for _, url in sorted(due, reverse=True):
             yield url
+        yield from self.retry
 
     def article(self, request: Request) -> Request:
         """Make a known article's request conditional on the validators of its last fetch."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from pipeline.cli_common import (
 from pipeline.config import Config
 from pipeline.errors import StorageError
 
-__all__ = ["export", "reextract", "search", "show", "stats"]
+__all__ = ["COMMANDS", "export", "reextract", "search", "show", "stats"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -49,6 +50,14 @@ def _die(message: str, code: int) -> NoReturn:
     """Print ``message`` and exit with ``code`` (:func:`pipeline.cli._fail`, typed NoReturn)."""
     _fail(message, code)
     raise SystemExit(code)  # not reached: _fail exits
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Archived text without control characters (no terminal escape sequences reach a tty)."""
+    return _CONTROL.sub("", text)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -119,11 +128,13 @@ def search(
         click.echo(f"no articles match {query!r}", err=True)
         return
     for hit in hits:
-        head = click.style(hit.title or "(no title)", bold=True)
+        head = click.style(_printable(hit.title or "(no title)"), bold=True)
         click.echo(f"{hit.id:>6}  {head}")
-        click.echo(f"        {hit.source} · {hit.published_at or 'undated'} · {hit.url}")
-        marked = render_marks(hit.snippet, "\x00", "\x01").replace("\n", " ")
-        parts = marked.replace("\x01", "\x00").split("\x00")
+        click.echo(
+            _printable(f"        {hit.source} · {hit.published_at or 'undated'} · {hit.url}")
+        )
+        marked = _printable(hit.snippet.replace("\n", " "))
+        parts = render_marks(marked, "\x00", "\x00").split("\x00")
         styled = "".join(
             click.style(f"[{p}]", fg="yellow", bold=True) if i % 2 else p
             for i, p in enumerate(parts)
@@ -175,7 +186,7 @@ def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
             out.write(body)
             out.flush()
             return
-    click.echo(click.style(art["title"] or "(no title)", bold=True))
+    click.echo(click.style(_printable(art["title"] or "(no title)"), bold=True))
     for label, key in (
         ("URL", "url"),
         ("Source", "source"),
@@ -188,13 +199,13 @@ def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
         ("ID", "id"),
     ):
         if art.get(key) not in (None, ""):
-            click.echo(f"{label + ':':<13}{art[key]}")
+            click.echo(_printable(f"{label + ':':<13}{art[key]}"))
     if art.get("authors"):
-        click.echo(f"{'Authors:':<13}{', '.join(art['authors'])}")
+        click.echo(_printable(f"{'Authors:':<13}{', '.join(art['authors'])}"))
     if art.get("tags"):
-        click.echo(f"{'Tags:':<13}{', '.join(art['tags'])}")
+        click.echo(_printable(f"{'Tags:':<13}{', '.join(art['tags'])}"))
     click.echo("")
-    click.echo(art["text"])
+    click.echo(_printable(art["text"]))
 
 
 @click.command()
@@ -380,3 +391,7 @@ def reextract(config: Config, source_names: tuple[str, ...], workers: int | None
         f"{result.unchanged} unchanged, {result.failed} no longer extractable (kept as they were)"
         + (f", {result.no_body} without stored HTML" if result.no_body else "")
     )
+
+
+COMMANDS: tuple[click.Command, ...] = (search, show, export, stats, reextract)
+"""This module's commands; pipeline/cli.py adds them to ``newsvault``."""

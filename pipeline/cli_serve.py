@@ -8,7 +8,7 @@ from pipeline.cli_common import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
 from pipeline.config import Config
 from pipeline.errors import StorageError
 
-__all__ = ["serve"]
+__all__ = ["COMMANDS", "serve"]
 
 
 @click.command()
@@ -58,3 +58,7 @@ def serve(config: Config, host: str, port: int) -> None:
     finally:
         server.server_close()
         archive.close()
+
+
+COMMANDS: tuple[click.Command, ...] = (serve,)
+"""This module's commands; pipeline/cli.py adds them to ``newsvault``."""

@@ -76,8 +76,7 @@ def run_crawl(
         settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
         logging.getLogger("scrapy").setLevel(logging.WARNING)
         process = CrawlerProcess(settings)
-        # After CrawlerProcess, whose logging set-up resets the levels of scrapy's loggers: an
-        # unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
+        # An unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
         crawlers = []
         for source in mine:

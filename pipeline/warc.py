@@ -1,11 +1,14 @@
 """WARC export: the archived HTTP responses, as fetched, for replay in standard WARC tools.
 
-One ``warcinfo`` record opens the file; then, for each stored fetch, a ``request`` record (the
-GET that was made) and a ``response`` record (status line, the stored headers, the raw body), both
-dated with the fetch time. The stored body is the decoded one (Scrapy removes transfer and
-content encodings), so ``Content-Encoding``/``Transfer-Encoding``/``Content-Length`` are moved
-to ``X-Archive-Orig-*`` headers and ``Content-Length`` is set to the stored body: the record
-then replays as what was archived. Records are gzipped one by one (``.warc.gz``) unless
+One ``warcinfo`` record opens the file; then, for each stored fetch, a ``response`` record
+(status line, the stored headers, the raw body), a ``request`` record (the GET that was made) and
+a ``metadata`` record (JSON: the newsvault source and the article's canonical URL, so a reader can
+tell which archived article each response belongs to), all dated with the fetch time.
+
+The stored body is the decoded one (Scrapy removes transfer and content encodings), so
+``Content-Encoding``, ``Transfer-Encoding`` and ``Content-Length`` are moved to
+``X-Archive-Orig-*`` headers and ``Content-Length`` is set to the stored body: the record then
+replays as what was archived. Records are gzipped one by one (``.warc.gz``) unless
 ``gzip=False``.
 
 Example::
@@ -16,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC
 from http import HTTPStatus
@@ -63,7 +67,7 @@ def _request_headers(url: str) -> StatusAndHeaders:
 def write_warc(
     fetches: Iterable[FetchRow], out: BinaryIO, *, gzip: bool = True, software: str = "newsvault"
 ) -> int:
-    """Write a warcinfo record and a request/response pair per fetch; returns the fetch count.
+    """Write a warcinfo record, then response, request and metadata per fetch; returns the count.
 
     Streams: one fetch is held in memory at a time. Raises OSError when ``out`` cannot be
     written and :class:`~pipeline.errors.StorageError` when the archive cannot be read.
@@ -95,7 +99,22 @@ def write_warc(
         request.rec_headers.add_header(
             "WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID")
         )
+        meta = json.dumps(
+            {"source": fetch.source, "article_url": fetch.article_url, "status": fetch.status},
+            ensure_ascii=False,
+        ).encode("utf-8")
+        metadata = writer.create_warc_record(
+            fetch.url,
+            "metadata",
+            payload=BytesIO(meta),
+            length=len(meta),
+            warc_content_type="application/json",
+            warc_headers_dict={"WARC-Date": when},
+        )
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        metadata.rec_headers.add_header("WARC-Refers-To", response_id)
         writer.write_record(response)
         writer.write_record(request)
+        writer.write_record(metadata)
         n += 1
     return n

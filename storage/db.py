@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -99,8 +100,8 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
     if readonly and is_sqlite and parsed.database and parsed.database != ":memory:":
         # the file is opened with mode=ro: nothing through this engine can write to it
-        path = Path(parsed.database).resolve()
-        parsed = parsed.set(database=f"file:{path}?mode=ro", query={"uri": "true"})
+        uri_path = quote(str(Path(parsed.database).resolve()))
+        parsed = parsed.set(database=f"file:{uri_path}?mode=ro", query={"uri": "true"})
     elif readonly and parsed.get_backend_name() == "postgresql":
         given = parsed.query.get("options", "")
         given = given if isinstance(given, str) else " ".join(given)

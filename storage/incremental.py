@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.fingerprint import hamming, simhash_bands
-from storage.models import Alias, Article, Revision, Validator
+from storage.models import Alias, Article, Failure, Revision, Validator
 
 __all__ = [
     "CONTENT_REASONS",
@@ -29,6 +29,7 @@ __all__ = [
     "add_revision",
     "content_duplicate",
     "find_article",
+    "load_retry_urls",
     "load_revisions",
     "load_url_states",
     "load_validators",
@@ -238,3 +239,24 @@ def save_validators(
             s.add(Validator(url=url, source=source, etag=etag, last_modified=lm, fetched_at=at))
         else:
             row.source, row.etag, row.last_modified, row.fetched_at = source, etag, lm, at
+
+
+def load_retry_urls(s: Session, source: str, since: datetime) -> list[str]:
+    """Article URLs of ``source`` that failed since ``since`` for a reason that may pass
+    (timeout, connection, DNS, HTTP 429 or 5xx) and are not archived: worth another try even
+    when the listing that named them has not changed."""
+    transient = or_(
+        Failure.kind.in_(("timeout", "connection", "dns")),
+        and_(Failure.kind == "http", or_(Failure.status == 429, Failure.status >= 500)),
+    )
+    q = (
+        select(Failure.url)
+        .where(Failure.source == source, Failure.at >= since, transient)
+        .distinct()
+    )
+    urls = set(s.scalars(q))
+    if urls:
+        stored = set(s.scalars(select(Article.url).where(Article.url.in_(urls))))
+        stored |= set(s.scalars(select(Alias.url).where(Alias.url.in_(urls))))
+        urls -= stored
+    return sorted(urls)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +42,7 @@ __all__ = [
     "iter_fetches",
     "iter_latest_bodies",
     "recent_articles",
+    "run_by_id",
     "source_names",
     "source_stats",
 ]
@@ -57,6 +59,8 @@ class FetchRow:
     status: int
     headers: dict[str, Any]
     body: bytes
+    source: str = ""
+    article_url: str = ""
 
 
 def article_filter(
@@ -146,7 +150,7 @@ def iter_fetches(
 
         def fn(s: Session, last: int = last) -> list[FetchRow]:
             q = (
-                select(Fetch, Body.zdata)
+                select(Fetch, Body.zdata, Article.source, Article.url)
                 .join(Body, Body.sha256 == Fetch.body_sha256)
                 .join(Article, Article.id == Fetch.article_id)
                 .where(Fetch.id > last)
@@ -164,8 +168,10 @@ def iter_fetches(
                     status=f.status,
                     headers=dict(f.headers or {}),
                     body=zlib.decompress(zdata),
+                    source=source,
+                    article_url=article_url,
                 )
-                for f, zdata in rows
+                for f, zdata, source, article_url in rows
             ]
 
         rows: list[FetchRow] = _read(engine, fn)
@@ -190,7 +196,7 @@ def source_names(engine: Engine) -> list[str]:
 def recent_articles(
     engine: Engine, source: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
-    """The newest articles (by first fetch), without their text."""
+    """The newest articles (by publication date, then first fetch), without their text."""
 
     def fn(s: Session) -> list[dict[str, Any]]:
         q = select(
@@ -200,7 +206,11 @@ def recent_articles(
             Article.title,
             Article.published_at,
             Article.first_fetched_at,
-        ).order_by(Article.first_fetched_at.desc(), Article.id.desc())
+        ).order_by(
+            Article.published_at.desc().nulls_last(),
+            Article.first_fetched_at.desc(),
+            Article.id.desc(),
+        )
         if source:
             q = q.where(Article.source == source)
         return [
@@ -247,9 +257,7 @@ def source_stats(engine: Engine) -> list[dict[str, Any]]:
             )
         }
         runs = dict(s.execute(select(Run.source, func.count()).group_by(Run.source)).all())
-        fails = dict(
-            s.execute(select(Failure.source, func.count()).group_by(Failure.source)).all()
-        )
+        fails = dict(s.execute(select(Failure.source, func.count()).group_by(Failure.source)).all())
         fetches = dict(
             s.execute(
                 select(Article.source, func.count(Fetch.id))
@@ -287,7 +295,9 @@ def database_size(engine: Engine) -> int:
     """Bytes the archive takes: the SQLite file plus its WAL, or the PostgreSQL database."""
     if engine.dialect.name == "sqlite":
         db = engine.url.database or ""
-        path = Path(db.removeprefix("file:").split("?", 1)[0])
+        if db.startswith("file:"):  # a read-only engine: a percent-encoded file: URI
+            db = unquote(db.removeprefix("file:").split("?", 1)[0])
+        path = Path(db)
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
     if engine.dialect.name == "postgresql":
 
@@ -338,3 +348,26 @@ def iter_latest_bodies(
             return
         yield from rows
         last = rows[-1][0]["id"]
+
+
+def run_by_id(engine: Engine, run_id: int) -> dict[str, Any] | None:
+    """One run with its counters, or None."""
+    from storage.repository import RUN_COUNTERS
+
+    def fn(s: Session) -> dict[str, Any] | None:
+        r = s.get(Run, run_id)
+        if r is None:
+            return None
+        return {
+            "id": r.id,
+            "source": r.source,
+            "trigger": r.trigger,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "status": r.status,
+            "message": r.message,
+            **{n: getattr(r, n) for n in RUN_COUNTERS},
+        }
+
+    result: dict[str, Any] | None = _read(engine, fn)
+    return result

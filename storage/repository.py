@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -411,6 +411,49 @@ class Archive:
         if values:
             self._write(lambda s: inc.save_validators(s, source, values, utcnow()))
 
+    def bulk_insert_articles(
+        self, records: Iterable[ArticleRecord], at: datetime, *, batch: int = 5000
+    ) -> int:
+        """Insert many new articles (no raw bodies, no fetches), ``batch`` rows per transaction.
+
+        For generated archives (benchmarks, demos): it skips the per-article dedupe of
+        :meth:`save_article`. Raises :class:`StorageError` on a write error (e.g. a duplicate URL).
+        """
+        n = 0
+        chunk: list[dict[str, Any]] = []
+
+        def flush(rows: list[dict[str, Any]]) -> None:
+            self._write(lambda s: s.execute(insert(Article), rows))
+
+        for rec in records:
+            chunk.append(
+                {
+                    "source": rec.source,
+                    "url": rec.url,
+                    "title": rec.title,
+                    "authors": list(rec.authors),
+                    "published_at": rec.published_at,
+                    "modified_at": rec.modified_at,
+                    "language": rec.language,
+                    "site_name": rec.site_name,
+                    "description": rec.description,
+                    "tags": list(rec.tags),
+                    "image_url": rec.image_url,
+                    "text": rec.text,
+                    "text_hash": rec.text_hash,
+                    "first_fetched_at": at,
+                    "last_fetched_at": at,
+                    "last_changed_at": at,
+                }
+            )
+            if len(chunk) >= batch:
+                flush(chunk)
+                n, chunk = n + len(chunk), []
+        if chunk:
+            flush(chunk)
+            n += len(chunk)
+        return n
+
     def update_extraction(self, changes: Iterable[tuple[int, ArticleRecord]]) -> int:
         """Replace text and metadata of existing articles (re-extraction), in one transaction.
 
@@ -577,6 +620,11 @@ class Archive:
         """The fetch state of every article URL (and alias) of ``source``, in one query each."""
         with Session(self.engine) as s:
             return inc.load_url_states(s, source)
+
+    def retry_urls(self, source: str, since: datetime) -> list[str]:
+        """Article URLs of ``source`` that failed transiently since ``since``, not archived."""
+        with Session(self.engine) as s:
+            return inc.load_retry_urls(s, source, since)
 
     def validators(self, source: str) -> dict[str, tuple[str | None, str | None]]:
         """``{url: (etag, last_modified)}`` of the feeds and sitemaps of ``source``."""

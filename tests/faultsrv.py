@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import random
 import socket
 import struct
 import threading
@@ -237,29 +236,21 @@ ENCODED: dict[str, tuple[str, str, str]] = {
 ROBOTS = b"User-agent: *\nAllow: /\n"
 
 
-_WORDS = {
-    "adj": "new old busy quiet local northern harbour coastal early late small large".split(),
-    "who": "council ferry crew fishermen school mayor lifeboat bakery museum library".split(),
-    "did": "approved delayed opened repaired discussed rebuilt announced cancelled".split(),
-    "what": "timetable bridge quay budget festival market roof lighthouse footpath".split(),
-    "when": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split(),
-}
+_WORDS = (
+    "harbour council ferry winter storm lifeboat market school budget quay tide fishermen "
+    "island bridge mayor festival road repairs volunteers station report museum library "
+    "plan vote residents shop bakery train bus weather flood beach cliff garden church"
+).split()
 
 
-def story(title: str, sentences: int = 6) -> str:
-    """Plain English news prose, different for every title (so no two test articles are
-    near-duplicates of each other)."""
-    rng = random.Random(title)
-    w = {k: v[:] for k, v in _WORDS.items()}
-    out = []
-    for _ in range(sentences):
-        out.append(
-            f"The {rng.choice(w['adj'])} {rng.choice(w['who'])} {rng.choice(w['did'])} the "
-            f"{rng.choice(w['what'])} on {rng.choice(w['when'])}, and "
-            f"{rng.randint(2, 990)} residents came to hear about the "
-            f"{rng.choice(w['adj'])} {rng.choice(w['what'])}."
-        )
-    return " ".join(out)
+def _prose(seed: str, words: int = 60) -> str:
+    """A paragraph of its own for each page, so that pages are not near-duplicates of each
+    other (the archive folds near-duplicate texts into one article)."""
+    import random
+
+    rng = random.Random(seed)
+    out = [rng.choice(_WORDS) for _ in range(words)]
+    return " ".join(out).capitalize() + "."
 
 
 def article_html(title: str, sentence: str = "", meta_charset: str = "") -> str:
@@ -268,7 +259,8 @@ def article_html(title: str, sentence: str = "", meta_charset: str = "") -> str:
     return (
         f"<!DOCTYPE html><html><head>{meta}<title>{title}</title></head><body>"
         f"<header><nav><a href='/'>Home</a></nav></header><article><h1>{title}</h1>"
-        f"<p>{story(title, 3)}</p>{extra}<p>{story(title + ' more', 3)}</p>"
+        f"<p>{LOREM}</p>{extra}<p>{_prose(title)}</p>"
+        f"<p>{LOREM.replace('Tuesday', 'Thursday')} {title}.</p>"
         "</article><footer>The Fault Gazette</footer></body></html>"
     )
 

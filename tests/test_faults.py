@@ -47,7 +47,7 @@ BAD: dict[str, tuple[str, int | None, str]] = {
     "/news/clip-video": ("not-html", 200, "video/mp4"),
     "/news/huge": ("too-large", None, "max_page_bytes"),
     "/news/gzip-bomb": ("too-large", None, "gzip bomb"),
-    "/news/comment-only": ("extraction", 200, "HTML"),
+    "/news/comment-only": ("extraction", 200, "not parsable as HTML"),
     "/news/binary-junk": ("not-html", 200, "binary data"),
 }
 BAD_FEEDS: dict[str, tuple[str, str]] = {

@@ -1,8 +1,8 @@
 """Incremental archiving: fetch only what is new or changed, one article one row, every revision.
 
 Fast tests use the archive and the components directly; the end-to-end ones crawl a copy of the
-sample site twice through the real CLI, editing its files between the runs, and count what the
-server was asked and answered.
+sample site several times through the real CLI, editing its files between the runs, and count
+what the server was asked and how it answered.
 """
 
 from __future__ import annotations
@@ -255,6 +255,32 @@ def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
     assert inc.decide("u/old", "Tue, 01 Dec 2026 10:00:00 GMT") is Decision.MOVED
     assert inc.decide("u/alias", None) is Decision.NOT_DUE
     assert list(inc.due()) == ["u/fresh", "u/week-stale"]
+
+
+def test_articles_that_failed_transiently_are_tried_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    archive = Archive.open(url)
+    try:
+        stored = "https://ex.com/news/stored.html"
+        archive.save_article(None, _record(stored, STORY), _fetch(stored, T0))
+        for page, kind, status in (
+            ("timeout.html", "timeout", None),
+            ("gone.html", "http", 404),
+            ("busy.html", "http", 503),
+            ("stored.html", "timeout", None),
+            ("broken.html", "extraction", 200),
+        ):
+            archive.record_failure(
+                None, "gazette", f"https://ex.com/news/{page}", kind, "x", status
+            )
+        archive.record_failure(None, "other", "https://ex.org/a.html", "timeout", "x")
+        now = datetime.now(UTC)
+        assert archive.retry_urls("gazette", now + timedelta(hours=1)) == []
+    finally:
+        archive.close()
+    inc = Incremental(url, [])
+    inc.open("gazette")
+    assert list(inc.due()) == ["https://ex.com/news/busy.html", "https://ex.com/news/timeout.html"]
 
 
 def test_incremental_fetching_switches_off_with_its_setting() -> None:

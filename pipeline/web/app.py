@@ -327,10 +327,10 @@ class ArchiveApp:
         if rid is None:
             runs, failures, run = archive.runs(limit=50), archive.failures(limit=50), None
         else:
-            found = [r for r in archive.runs(limit=1_000_000) if r["id"] == int(rid)]
-            if not found:
+            run = reading.run_by_id(self.engine, int(rid))
+            if run is None:
                 raise HTTPError(404, f"no run {rid}")
-            run, runs = found[0], found
+            runs = [run]
             failures = archive.failures(run_id=int(rid), limit=500)
         runs, failures = _jsonable(runs), _jsonable(failures)
         if api:

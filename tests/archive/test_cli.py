@@ -11,16 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.archive_fixtures import (
+from tests.archive.helpers import (
     HOSTILE_PATH,
     HOSTILE_QUOTE,
     Crawled,
-    archive_copy,
-    crawled,
     run_cli,
 )
 
-__all__ = ["archive_copy", "crawled"]  # fixtures used here
 pytestmark = pytest.mark.slow
 
 
@@ -79,9 +76,7 @@ def test_show_by_url_and_id_and_raw_html_as_fetched(crawled: Crawled) -> None:
     assert by_url.returncode == 0, by_url.stderr
     assert by_url.stdout.startswith("Harbour dredging to begin in January")
     assert "Margaret Quinn" in by_url.stdout and HOSTILE_QUOTE in by_url.stdout
-    art_id = next(
-        line.split()[1] for line in by_url.stdout.splitlines() if line.startswith("ID:")
-    )
+    art_id = next(line.split()[1] for line in by_url.stdout.splitlines() if line.startswith("ID:"))
     assert run_cli("show", "--config", str(crawled.config), art_id).stdout == by_url.stdout
     raw = run_cli("show", "--config", str(crawled.config), url, "--raw")
     with urllib.request.urlopen(url) as resp:
@@ -182,3 +177,37 @@ def test_reextract_restores_stale_text_without_network_and_search_follows(
     assert _json_lines(run_cli("search", "--config", cfg, "--json", "zanzibar").stdout) == []
     again = run_cli("reextract", "--config", cfg, "--source", "gazette")
     assert "0 changed, 12 unchanged" in again.stdout
+
+
+def test_serve_reports_a_port_in_use_and_a_missing_archive(crawled: Crawled, tmp_path: Any) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = run_cli("serve", "--config", str(crawled.config), "--port", str(port), timeout=30)
+    assert proc.returncode == 2 and "cannot listen on 127.0.0.1" in proc.stderr
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(crawled.config.read_text().replace(str(crawled.db), str(tmp_path / "no.db")))
+    for args in (("serve",), ("search", "x"), ("stats",), ("export",)):
+        proc = run_cli(*args, "--config", str(cfg), timeout=30)
+        assert proc.returncode == 3 and "no archive at" in proc.stderr, args
+        assert "Traceback" not in proc.stderr
+
+
+def test_show_and_search_print_no_terminal_escapes(archive_copy: Crawled) -> None:
+    url = archive_copy.site.url(HOSTILE_PATH)
+    with sqlite3.connect(archive_copy.db) as con:
+        con.execute(
+            "UPDATE articles SET title = ?, text = text || ? WHERE url = ?",
+            ("Dredging \x1b]0;owned\x07news", "\n\nEnd \x1b[2J\x1b[31m zebrafish", url),
+        )
+    cfg = str(archive_copy.config)
+    for proc in (
+        run_cli("show", "--config", cfg, url),
+        run_cli("search", "--config", cfg, "zebrafish"),
+    ):
+        assert proc.returncode == 0, proc.stderr
+        assert "zebrafish" in proc.stdout and "Dredging" in proc.stdout
+        assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout

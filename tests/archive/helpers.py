@@ -1,10 +1,10 @@
-"""A crawled archive to use: the sample site (with one hostile article), crawled once per module.
+"""Helpers for the tests of using the archive (fixtures are in conftest.py beside this file).
 
-``crawled`` serves a copy of the bundled demo site on 127.0.0.1, in which the harbour-dredging
-article quotes a ``<script>`` (as text) and carries a real inline script, and the feed links
-one dead page (a recorded failure). It crawls it with the real CLI in a child process into a
-SQLite archive and yields a :class:`Crawled`. Tests that change the archive take
-``archive_copy``.
+The ``crawled`` fixture serves a copy of the bundled demo site on 127.0.0.1 (made by
+:func:`hostile_site`: the harbour-dredging article quotes a ``<script>`` as text and carries a
+real inline script, and the feed links one dead page, a recorded failure), crawls it once with
+the real CLI in a child process into a SQLite archive and yields a :class:`Crawled`. Tests that
+change the archive take ``archive_copy``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import yaml
 
 from pipeline.demo import DEMO_SITE
@@ -29,8 +27,8 @@ __all__ = [
     "HOSTILE_PATH",
     "HOSTILE_QUOTE",
     "add_revisions",
-    "archive_copy",
-    "crawled",
+    "hostile_site",
+    "write_config",
     "run_cli",
 ]
 
@@ -63,7 +61,7 @@ def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str
     )
 
 
-def _hostile_site(root: Path) -> None:
+def hostile_site(root: Path) -> None:
     shutil.copytree(DEMO_SITE, root)
     page = root / "2026/11/harbour-dredging/index.html"
     html = page.read_text(encoding="utf-8")
@@ -90,30 +88,6 @@ def write_config(path: Path, database: str, site: LocalSite) -> Path:
     }
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    base = tmp_path_factory.mktemp("crawled")
-    _hostile_site(base / "site")
-    with LocalSite(base / "site") as site:
-        db = base / "archive.db"
-        config = write_config(base / "config.yaml", f"sqlite:///{db}", site)
-        proc = run_cli("crawl", "--config", str(config))
-        assert proc.returncode == 0, proc.stderr
-        yield Crawled(site, config, db)
-
-
-@pytest.fixture
-def archive_copy(crawled: Crawled, tmp_path: Path) -> Crawled:
-    """A private copy of the crawled archive (and a config pointing at it), free to change."""
-    db = tmp_path / "archive.db"
-    for suffix in ("", "-wal"):
-        src = Path(f"{crawled.db}{suffix}")
-        if src.exists():
-            shutil.copy(src, f"{db}{suffix}")
-    config = write_config(tmp_path / "config.yaml", f"sqlite:///{db}", crawled.site)
-    return Crawled(crawled.site, config, db)
 
 
 def add_revisions(db: Path, url: str) -> int:

@@ -14,16 +14,13 @@ import pytest
 
 from pipeline.web.app import ArchiveApp, make_server
 from storage.repository import Archive
-from tests.archive_fixtures import (
+from tests.archive.helpers import (
     HOSTILE_PATH,
     HOSTILE_QUOTE,
     Crawled,
     add_revisions,
-    archive_copy,
-    crawled,
 )
 
-__all__ = ["archive_copy", "crawled"]
 pytestmark = pytest.mark.slow
 
 Get = Callable[..., tuple[int, dict[str, str], bytes]]
@@ -120,7 +117,10 @@ def test_json_endpoints_carry_the_same_data(web: Any) -> None:
     art = js(f"/api/articles/{art_id}")
     assert art["url"] == crawled_.site.url(HOSTILE_PATH) and HOSTILE_QUOTE in art["text"]
     assert js("/api/sources") == {"sources": ["gazette"]}
-    assert len(js("/api/sources/gazette")["articles"]) == 12
+    recent = js("/api/sources/gazette")["articles"]
+    assert len(recent) == 12
+    dates = [a["published_at"] for a in recent]
+    assert dates == sorted(dates, reverse=True), "newest first"
     runs = js("/api/runs")
     assert runs["runs"][0]["status"] == "partial"
     assert runs["failures"][0]["url"] == crawled_.site.url("/2026/11/gone-missing-story/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -13,9 +14,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.archive_fixtures import Crawled, crawled, run_cli
+from tests.archive.helpers import Crawled, run_cli
 
-__all__ = ["crawled"]
 pytestmark = pytest.mark.slow
 
 
@@ -43,7 +43,7 @@ def test_warc_export_passes_warcio_check_and_replays_the_archived_pages(
                 " JOIN bodies b ON b.sha256 = f.body_sha256"
             )
         }
-    responses, requests, types = {}, set(), []
+    responses, requests, types, articles = {}, set(), [], {}
     with out.open("rb") as f:
         for rec in ArchiveIterator(f):
             types.append(rec.rec_type)
@@ -54,8 +54,13 @@ def test_warc_export_passes_warcio_check_and_replays_the_archived_pages(
             elif rec.rec_type == "request":
                 requests.add(uri)
                 assert rec.http_headers.protocol == "GET"
+            elif rec.rec_type == "metadata":
+                meta = json.loads(rec.content_stream().read())
+                assert meta["source"] == "gazette"
+                articles[uri] = meta["article_url"]
     assert types[0] == "warcinfo"
-    assert set(responses) == set(stored) == requests
+    assert set(responses) == set(stored) == requests == set(articles)
+    assert articles[crawled.site.url("/2026/11/harbour-dredging/")].endswith("harbour-dredging/")
     assert len(stored) == 12
     for url, (date, http, body) in responses.items():
         fetched_at, status, raw = stored[url]
@@ -85,3 +90,26 @@ def test_warc_export_by_source_and_date(crawled: Crawled, tmp_path: Path) -> Non
         crawled.site.url("/2026/11/harbour-dredging/"),
         crawled.site.url("/2026/11/lifeboat-volunteers/"),
     }
+
+
+def test_warc_to_stdout_is_a_gzipped_stream(crawled: Crawled) -> None:
+    import io
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "export",
+            "--config",
+            str(crawled.config),
+            "--format",
+            "warc",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout[:2] == b"\x1f\x8b"
+    kinds = [r.rec_type for r in ArchiveIterator(io.BytesIO(proc.stdout))]
+    assert kinds.count("response") == kinds.count("request") == 12

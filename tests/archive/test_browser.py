@@ -20,16 +20,13 @@ from typing import Any
 
 import pytest
 
-from tests.archive_fixtures import (
+from tests.archive.helpers import (
     HOSTILE_PATH,
     Crawled,
     add_revisions,
-    archive_copy,
-    crawled,
 )
 from tests.conftest import ROOT
 
-__all__ = ["archive_copy", "crawled"]
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
