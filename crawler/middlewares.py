@@ -70,11 +70,22 @@ class RedirectLoopMiddleware:
         return response
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_public_address(addr: str) -> bool:
+    """True for a globally routable unicast address. IPv6 forms that embed an IPv4 address
+    (IPv4-mapped, 6to4, NAT64) are judged by the address they embed. Raises ValueError for a
+    string that is not an IP address."""
     ip = ipaddress.ip_address(addr.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.is_global and not (
         ip.is_private
         or ip.is_loopback
         or ip.is_link_local

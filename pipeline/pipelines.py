@@ -84,6 +84,7 @@ class ExtractPipeline:
         self.crawler = crawler
         self.opts = ExtractOptions()
         self.pool: Executor | None = None
+        self._busy: asyncio.Semaphore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -125,6 +126,14 @@ class ExtractPipeline:
     async def _extract(self, html: str, url: str) -> Article:
         if self.pool is None:
             return extract_article(html, url, self.opts)
+        # At most one page per worker is handed to the pool, so the time limit measures the
+        # page's own extraction, not its wait in the pool's queue.
+        if self._busy is None:
+            self._busy = asyncio.Semaphore(self.workers)
+        async with self._busy:
+            return await self._extract_in_pool(html, url)
+
+    async def _extract_in_pool(self, html: str, url: str) -> Article:
         for attempt in (1, 2):
             pool = self.pool
             assert pool is not None

@@ -49,6 +49,9 @@ PRIVATE = [
     "http://192.168.1.1/",
     "http://[fe80::1]/",
     "http://224.0.0.1/",
+    "http://100.64.0.1/",  # carrier-grade NAT, shared address space
+    "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
 ]
 
 
