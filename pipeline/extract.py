@@ -5,16 +5,18 @@ Everything else calls :func:`extract_article`; it takes raw HTML and the page UR
 :class:`ExtractionError`. Both inputs and outputs are plain, picklable values so the call can run
 in a worker process.
 
-The steps: decode bytes (:mod:`pipeline.decode`), parse, read JSON-LD/microdata
-(:mod:`pipeline.structured`), prune widgets (:func:`pipeline.clean.prune_tree`), run trafilatura
-once in precision mode, then filter its lines (:func:`pipeline.clean.clean_lines`).
+The steps: decode bytes (:mod:`pipeline.decode`), parse, read metadata and JSON-LD/microdata
+(:mod:`pipeline.structured`), prune widgets and unwrap layout tables (:mod:`pipeline.clean`), run
+trafilatura once in precision mode (again in balanced mode with its fallbacks if that gives no
+usable text), then filter its lines (:func:`pipeline.clean.clean_lines`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -95,19 +97,16 @@ _MIN_PARAGRAPH_WORDS = 12
 _MAX_LINK_SHARE = 0.5
 _LOGIN_MAX_WORDS = 150
 _RETRY_WORDS = 60
-_MAX_NAME_WORDS = 5
 _TITLE_SEP = re.compile(r"\s+(?:\||::|-|–|—|·|»|/)\s+|\s*_\s*")
 _MAX_HEADING_CHARS = 300
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\b")
+_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _LINKED_HEADINGS = "//h2[.//a] | //h3[.//a] | //h4[.//a] | //a[.//h2 or .//h3 or .//h4]"
 _MIN_TEASERS = 4
 _MAX_TEASER_CHARS = 800
 _PROBE_CHARS = 60
 _TEASER_SHARE = 0.6
-_AUTHOR_XPATH = (
-    '//*[@rel="author"]//text()[normalize-space()] | '
-    '//*[@itemprop="author"]//*[@itemprop="name"]/@content | '
-    '//*[@itemprop="author"]//*[@itemprop="name"]//text()[normalize-space()]'
-)  # an article has at least one real paragraph
 
 
 def _split_list(value: Any, sep: re.Pattern[str] = _AUTHOR_SPLIT) -> tuple[str, ...]:
@@ -121,15 +120,32 @@ def _split_list(value: Any, sep: re.Pattern[str] = _AUTHOR_SPLIT) -> tuple[str, 
 
 
 def _iso(value: str | None) -> str | None:
-    """The value if it is an ISO 8601 date or date-time, normalised; else None."""
+    """The value as an ISO 8601 date or date-time if it is one (or an RFC 2822 or d.m.yyyy
+    date); else None."""
     if not value:
         return None
-    v = value.strip().replace("Z", "+00:00")
+    v = value.strip()
     try:
-        return datetime.fromisoformat(v).isoformat() if "T" in v else v[:10]
-    except ValueError:
-        m = re.match(r"\d{4}-\d{2}-\d{2}", v)
-        return m.group(0) if m else None
+        if _ISO_DATETIME.match(v):
+            return datetime.fromisoformat(v.replace("Z", "+00:00")).isoformat()
+        if _ISO_DATE.match(v):
+            return v[:10]
+        m = _DMY.fullmatch(v)
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+        return parsedate_to_datetime(v).isoformat()
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def _published(candidates: list[str | None], found: str | None) -> str | None:
+    """The publication date: htmldate's ``found`` day, told as the structured date-time when
+    markup gives one on that day (markup alone when htmldate finds nothing)."""
+    stamps = [iso for iso in (_iso(c) for c in candidates) if iso]
+    day = _iso(found)
+    if day is None:
+        return stamps[0] if stamps else None
+    return next((s for s in stamps if s[:10] == day[:10]), day)
 
 
 def _first(tree: HtmlElement, xpath: str) -> str | None:
@@ -179,6 +195,9 @@ def _in_teasers(paras: list[str], boxes: list[str]) -> bool:
 
 
 def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
+    """One trafilatura run: precision mode on its own extractor (fast, and on news pages more
+    precise with our filters than with its readability/jusText fallbacks), or balanced mode with
+    the fallbacks for pages where precision mode finds no usable text."""
     import trafilatura  # the one import of trafilatura in the project
 
     return trafilatura.bare_extraction(
@@ -187,6 +206,7 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
         include_comments=False,
         include_tables=True,
         favor_precision=precision,
+        fast=precision,
         with_metadata=False,
     )
 
@@ -194,31 +214,29 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
 def _metadata(tree: HtmlElement, url: str) -> Any:
     """trafilatura's metadata steps that pay for themselves: meta tags, JSON-LD, title, date.
 
-    (Its full ``extract_metadata`` also searches the body for bylines, tags and licences, which
-    costs a third of the extraction time; :func:`_byline_authors` does the byline part cheaply.)
+    (Its full ``extract_metadata`` also searches the body for tags and licences, which costs
+    much of the extraction time for fields we do not keep.)
     """
     from htmldate import find_date  # trafilatura's own date finder
-    from trafilatura.metadata import Document, examine_meta, extract_meta_json, extract_title
+    from trafilatura.metadata import (
+        Document,
+        examine_meta,
+        extract_author,
+        extract_meta_json,
+        extract_title,
+    )
     from trafilatura.settings import set_date_params
 
     try:
         meta = extract_meta_json(tree, examine_meta(tree))
         if not meta.title:
             meta.title = extract_title(tree)
+        if not meta.author:
+            meta.author = extract_author(tree)
         meta.date = find_date(tree, **{**set_date_params(True), "url": url})
     except Exception:  # trafilatura's metadata helpers are not hardened against odd pages
         meta = Document()
     return meta
-
-
-def _byline_authors(tree: HtmlElement) -> tuple[str, ...]:
-    names: list[str] = []
-    for value in tree.xpath(_AUTHOR_XPATH):
-        text = " ".join(str(value).split()).strip(" ,|")
-        text = re.sub(r"^(by|von|par|por|di|door)\s+", "", text, flags=re.IGNORECASE)
-        if text and len(text.split()) <= _MAX_NAME_WORDS and not text.startswith("http"):
-            names.append(text)
-    return tuple(dict.fromkeys(names))
 
 
 def _parse(html: str) -> HtmlElement:
@@ -255,10 +273,11 @@ def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str,
     return {
         "title": _clean_title((meta.title or info.headline or "").strip(), tree),
         "canonical_url": urljoin(url, canonical) if canonical else None,
-        "authors": _split_list(meta.author) or info.authors or _byline_authors(tree),
-        "published_at": _iso(info.published)
-        or _iso(_first(tree, '//meta[@property="article:published_time"]/@content'))
-        or _iso(meta.date),
+        "authors": _split_list(meta.author) or info.authors,
+        "published_at": _published(
+            [info.published, _first(tree, '//meta[@property="article:published_time"]/@content')],
+            meta.date,
+        ),
         "modified_at": _iso(info.modified)
         or _iso(_first(tree, '//meta[@property="article:modified_time"]/@content')),
         "language": info.language or _first(tree, "/html/@lang"),
