@@ -85,6 +85,29 @@ Enter the email address and the password you chose when you subscribed to the ne
 <p><a href="/forgot">Forgot your password?</a></p></main></body></html>"""
 
 
+_SUMMARIES = "".join(
+    f'<div class="teaser"><h3><a href="/2024/01/story-{i}/">Headline number {i} about the '
+    f'harbour</a></h3><p>Summary {i}: the council met on Tuesday to discuss the harbour wall, the '
+    f"ferry timetable and the price of parking on the quay during the summer months.</p></div>"
+    for i in range(6)
+)
+SECTION_PAGE = f"""<html><head><title>Local news</title></head><body>
+<header><a href="/">Coastline Courier</a></header><main><h1>Local news</h1>{_SUMMARIES}</main>
+</body></html>"""
+
+
+def test_section_front_with_summaries_is_not_an_article() -> None:
+    with pytest.raises(NotAnArticle):
+        extract_article(SECTION_PAGE, "https://coastline-courier.example/local/")
+
+
+def test_short_post_whose_title_links_to_itself_is_an_article() -> None:
+    page = SECTION_PAGE.replace(_SUMMARIES, _SUMMARIES.split("</div>")[0] + "</div>")
+    page = page.replace("<h1>Local news</h1>", "")
+    art = extract_article(page, "https://coastline-courier.example/2024/01/story-0/")
+    assert art.text.startswith("Summary 0:")
+
+
 def test_index_page_is_not_an_article() -> None:
     with pytest.raises(NotAnArticle):
         extract_article(INDEX_PAGE, "https://coastline-courier.example/")
@@ -156,6 +179,23 @@ def test_template_lines_are_dropped() -> None:
            "small newsroom independent for another year.")
     opts = ExtractOptions(template_lines=frozenset({norm_line(box)}))
     assert "readers like you" not in extract_article(SOURCE_PAGE, URL, opts).text
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2024-01-10T08:15:00Z", "2024-01-10T08:15:00+00:00"),
+        ("2024-01-10", "2024-01-10"),
+        ("Wed, 10 Jan 2024 08:15:00 +0000", "2024-01-10T08:15:00+00:00"),
+        ("10.01.2024", "2024-01-10"),
+        ("last Tuesday", None),
+        ("31.02.2024", None),
+    ],
+)
+def test_dates_are_iso_8601_or_none(raw: str, iso: str | None) -> None:
+    from pipeline.extract import _iso
+
+    assert _iso(raw) == iso
 
 
 def test_min_words() -> None:
