@@ -344,3 +344,16 @@ def test_bylines() -> None:
     assert is_byline("Von Jonas Brandt")
     assert is_byline("Megan Hollis", ("Megan Hollis",))
     assert not is_byline("By the end of the year the ferry will run every hour.")
+
+
+def test_sign_off_sentences_are_cut_from_the_last_paragraph() -> None:
+    from pipeline.clean import clean_text
+
+    text = (
+        "The council will meet again in March.\n"
+        "The ferry will run every hour. Follow us on Twitter @courier. "
+        "Email the reporter at jane@courier.example."
+    )
+    assert clean_text(text) == (
+        "The council will meet again in March.\n\nThe ferry will run every hour."
+    )
