@@ -13,25 +13,23 @@ usable text), then filter its lines (:func:`pipeline.clean.clean_lines`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from pipeline.clean import (
     LineContext,
     clean_lines,
     is_link_line,
     link_texts,
-    norm_line,
     paragraphs,
     prune_tree,
     unwrap_layout_tables,
     words,
 )
 from pipeline.errors import ExtractionError, NotAnArticle
+from pipeline.metadata import TAG_SPLIT, clean_title, iso_date, published_date, split_list
+from pipeline.pagetype import first_text, in_teasers, page_signals, teaser_boxes
 from pipeline.structured import StructuredInfo, read_structured
 
 if TYPE_CHECKING:
@@ -80,118 +78,12 @@ class Article:
     image_url: str | None = None
 
 
-_AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\||&)\s*")
-_TAG_SPLIT = re.compile(r"\s*[;,，、|]\s*")
-_NOT_ARTICLE_PATH = re.compile(
-    r"/(tag|tags|category|categories|topic|topics|search|login|signin|sign-in|register|"
-    r"account|author|authors|archive)(/|$|\?)|/page/\d+|[?&](s|q|search)=",
-    re.IGNORECASE,
-)
-_LOGIN_WORDS = re.compile(
-    r"log[ -]?in|sign[ -]?in|anmelden|einloggen|connexion|se connecter|iniciar sesi[oó]n|"
-    r"acceder|accedi|entrar|登录|登入|ログイン",
-    re.IGNORECASE,
-)
-_ARTICLE_OG_TYPES = {"article", "news", "blog", "blogposting", "newsarticle", "video.other"}
-_MIN_PARAGRAPH_WORDS = 12
+_MIN_PARAGRAPH_WORDS = 12  # an article has at least one paragraph of running text
 _MAX_LINK_SHARE = 0.5
 _LOGIN_MAX_WORDS = 150
 _RETRY_WORDS = 60
-_TITLE_SEP = re.compile(r"\s+(?:\||::|-|–|—|·|»|/)\s+|\s*_\s*")
-_MAX_HEADING_CHARS = 300
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\b")
-_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_LINKED_HEADINGS = "//h2[.//a] | //h3[.//a] | //h4[.//a] | //a[.//h2 or .//h3 or .//h4]"
-_MIN_TEASERS = 4
-_MAX_TEASER_CHARS = 800
-_PROBE_CHARS = 60
-_TEASER_SHARE = 0.6
-
-
-def _split_list(value: Any, sep: re.Pattern[str] = _AUTHOR_SPLIT) -> tuple[str, ...]:
-    if not value:
-        return ()
-    if isinstance(value, list | tuple):
-        items = [part for v in value for part in sep.split(str(v))]
-    else:
-        items = sep.split(str(value))
-    return tuple(dict.fromkeys(i.strip() for i in items if i and i.strip()))
-
-
-def _iso(value: str | None) -> str | None:
-    """The value as an ISO 8601 date or date-time if it is one (or an RFC 2822 or d.m.yyyy
-    date); else None."""
-    if not value:
-        return None
-    v = value.strip()
-    try:
-        if _ISO_DATETIME.match(v):
-            return datetime.fromisoformat(v.replace("Z", "+00:00")).isoformat()
-        if _ISO_DATE.match(v):
-            return v[:10]
-        m = _DMY.fullmatch(v)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
-        return parsedate_to_datetime(v).isoformat()
-    except (ValueError, TypeError, IndexError):
-        return None
-
-
-def _published(candidates: list[str | None], found: str | None) -> str | None:
-    """The publication date: htmldate's ``found`` day, told as the structured date-time when
-    markup gives one on that day (markup alone when htmldate finds nothing)."""
-    stamps = [iso for iso in (_iso(c) for c in candidates) if iso]
-    day = _iso(found)
-    if day is None:
-        return stamps[0] if stamps else None
-    return next((s for s in stamps if s[:10] == day[:10]), day)
-
-
-def _first(tree: HtmlElement, xpath: str) -> str | None:
-    for value in tree.xpath(xpath):
-        text = " ".join(str(value).split())
-        if text:
-            return text
-    return None
-
-
-def _page_signals(tree: HtmlElement, url: str, info: StructuredInfo) -> tuple[bool, bool, bool]:
-    """(says it is an article, URL of a listing page, has a login form) from markup and URL."""
-    og_type = (_first(tree, '//meta[@property="og:type"]/@content') or "").lower()
-    article_markup = (
-        info.is_article
-        or og_type in _ARTICLE_OG_TYPES
-        or bool(tree.xpath('//meta[@property="article:published_time"]'))
-    )
-    login = bool(tree.xpath('//form//input[@type="password"]')) and bool(
-        _LOGIN_WORDS.search(f"{url} {_first(tree, '//title/text()') or ''}")
-    )
-    parts = urlsplit(url)
-    listing = bool(_NOT_ARTICLE_PATH.search(url)) or (parts.path in ("", "/") and not parts.query)
-    return article_markup, listing, login
-
-
-def _teaser_boxes(tree: HtmlElement) -> list[str]:
-    """Normalised texts of teaser boxes: small blocks around a linked headline. A listing page is
-    a column of them, and its "paragraphs" are their summaries."""
-    boxes: list[str] = []
-    for heading in tree.xpath(_LINKED_HEADINGS):
-        box = heading.getparent()
-        if box is not None and len(box.text_content()) <= _MAX_TEASER_CHARS:
-            boxes.append(norm_line(box.text_content()))
-    return boxes if len(boxes) >= _MIN_TEASERS else []
-
-
-def _in_teasers(paras: list[str], boxes: list[str]) -> bool:
-    """True when most paragraphs are summaries, each in a different teaser box."""
-    if not boxes or not paras:
-        return False
-    hit: set[int] = set()
-    for para in paras:
-        probe = norm_line(para)[:_PROBE_CHARS]
-        hit.update(i for i, box in enumerate(boxes) if probe in box)
-    return len(hit) >= max(_MIN_TEASERS - 1, _TEASER_SHARE * len(paras))
+_PUBLISHED_META = '//meta[@property="article:published_time"]/@content'
+_MODIFIED_META = '//meta[@property="article:modified_time"]/@content'
 
 
 def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
@@ -248,43 +140,24 @@ def _parse(html: str) -> HtmlElement:
     return tree
 
 
-def _clean_title(title: str | None, tree: HtmlElement) -> str | None:
-    """Cut a site name off a ``<title>``-style headline when one part is the page's heading."""
-    if not title:
-        return None
-    parts = [p.strip() for p in _TITLE_SEP.split(title) if p.strip()]
-    if len(parts) < 2:
-        return title
-    headings = {
-        " ".join(el.text_content().split()).casefold()
-        for el in tree.xpath("//h1 | //h2 | //b | //strong")
-        if len(el.text_content()) < _MAX_HEADING_CHARS
-    }
-    for part in parts:
-        if part.casefold() in headings:
-            return part
-    return title
-
-
 def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str, Any]:
     """The Article's metadata fields, read from the untouched tree."""
     meta = _metadata(tree, url)
-    canonical = _first(tree, '//link[@rel="canonical"]/@href')
+    canonical = first_text(tree, '//link[@rel="canonical"]/@href')
     return {
-        "title": _clean_title((meta.title or info.headline or "").strip(), tree),
+        "title": clean_title((meta.title or info.headline or "").strip(), tree),
         "canonical_url": urljoin(url, canonical) if canonical else None,
-        "authors": _split_list(meta.author) or info.authors,
-        "published_at": _published(
-            [info.published, _first(tree, '//meta[@property="article:published_time"]/@content')],
-            meta.date,
+        "authors": split_list(meta.author) or info.authors,
+        "published_at": published_date(
+            [info.published, first_text(tree, _PUBLISHED_META)], meta.date
         ),
-        "modified_at": _iso(info.modified)
-        or _iso(_first(tree, '//meta[@property="article:modified_time"]/@content')),
-        "language": info.language or _first(tree, "/html/@lang"),
+        "modified_at": iso_date(info.modified)
+        or iso_date(first_text(tree, _MODIFIED_META)),
+        "language": info.language or first_text(tree, "/html/@lang"),
         "site_name": meta.sitename or None,
         "description": meta.description or None,
-        "tags": tuple(dict.fromkeys(_split_list(meta.tags, _TAG_SPLIT)
-                                    + _split_list(meta.categories, _TAG_SPLIT)))
+        "tags": tuple(dict.fromkeys(split_list(meta.tags, TAG_SPLIT)
+                                    + split_list(meta.categories, TAG_SPLIT)))
         or info.keywords,
         "image_url": meta.image or None,
     }
@@ -318,9 +191,10 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         raise NotAnArticle("empty page")
     tree = _parse(html)
     info = read_structured(tree)
-    article_markup, listing, login = _page_signals(tree, url, info)
+    signals = page_signals(tree, url, is_article=info.is_article)
+    article_markup, listing, login = signals.article_markup, signals.listing_url, signals.login
     fields = _page_fields(tree, url, info)
-    boxes = [] if article_markup else _teaser_boxes(tree)
+    boxes = [] if article_markup else teaser_boxes(tree)
     ctx = LineContext(
         title=fields["title"],
         authors=fields["authors"],
@@ -344,7 +218,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         listing = link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw))
     paras = paragraphs(lines)
     text = "\n\n".join(paras)
-    if _in_teasers(paras, boxes):
+    if in_teasers(paras, boxes):
         listing = True  # the text is the summaries under linked headlines: a section front
     n_words = words(text)
     if n_words < opts.min_words:

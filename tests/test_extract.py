@@ -193,9 +193,9 @@ def test_template_lines_are_dropped() -> None:
     ],
 )
 def test_dates_are_iso_8601_or_none(raw: str, iso: str | None) -> None:
-    from pipeline.extract import _iso
+    from pipeline.metadata import iso_date
 
-    assert _iso(raw) == iso
+    assert iso_date(raw) == iso
 
 
 def test_min_words() -> None:
