@@ -55,6 +55,7 @@ _CANDIDATES = "|".join(
 _MAX_PRUNE_SHARE = 0.3  # never prune an element holding this share of the page's prose
 _PROSE_WORDS = 20
 _KEEP_SHORT_WORDS = 6
+_KICKER_WORDS = 3
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u00c0-\u00de@(“\"])")
 # widget text glued to the end of a real sentence ("... a quote worth sharing.Click To Tweet")
 _INLINE_JUNK = re.compile(r"\s*(click to tweet|tweet this)\s*$", re.IGNORECASE)
@@ -276,6 +277,9 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     if ctx.title:
         title = ctx.title
         out = [ln for i, ln in enumerate(out) if i >= ctx.edge_lines or not _is_title(ln, title)]
+    # a kicker above the story ("Politics") is the name of a section the page links to
+    while out and words(out[0]) <= _KICKER_WORDS and norm_line(out[0]) in ctx.links:
+        out.pop(0)
     n = len(out)
     out = [
         ln
