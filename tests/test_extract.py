@@ -245,6 +245,11 @@ def test_utf16_bom() -> None:
     assert "Fewer tabs" in decode_html(b"\xff\xfe" + html.encode("utf-16-le"))
 
 
+def test_utf8_page_with_a_stale_latin1_declaration() -> None:
+    data = '<meta charset="iso-8859-1"><p>Caf\u00e9 \u201cna\u00efve\u201d</p>'.encode()
+    assert "Caf\u00e9 \u201cna\u00efve\u201d" in decode_html(data)
+
+
 def test_wrong_declaration_falls_back_to_utf8() -> None:
     data = '<meta charset="utf-8"><p>Stra\u00dfe</p>'.encode()
     assert "Stra\u00dfe" in decode_html(data)
