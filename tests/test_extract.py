@@ -362,3 +362,14 @@ def test_sign_off_sentences_are_cut_from_the_last_paragraph() -> None:
     assert clean_text(text) == (
         "The council will meet again in March.\n\nThe ferry will run every hour."
     )
+
+
+def test_runs_in_a_process_pool() -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    html = (PAGES / "wordpress_rating_en.html").read_bytes()
+    url = _url("wordpress_rating_en")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        art = pool.submit(extract_article, html, url, ExtractOptions(min_words=10)).result()
+    assert art == extract_article(html, url, ExtractOptions(min_words=10))
