@@ -55,6 +55,8 @@ _CANDIDATES = "|".join(
 _MAX_PRUNE_SHARE = 0.3  # never prune an element holding this share of the page's prose
 _PROSE_WORDS = 20
 _KEEP_SHORT_WORDS = 6
+_KICKER_WORDS = 3
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u00c0-\u00de@(“\"])")
 # widget text glued to the end of a real sentence ("... a quote worth sharing.Click To Tweet")
 _INLINE_JUNK = re.compile(r"\s*(click to tweet|tweet this)\s*$", re.IGNORECASE)
 _ITEM = re.compile(r"\s*- ")
@@ -242,6 +244,23 @@ def _is_title(line: str, title: str) -> bool:
     return len(ta) >= 3 and common >= _TITLE_OVERLAP * max(len(ta), len(tb))
 
 
+def _trim_tail_sentences(lines: list[str]) -> list[str]:
+    """Cut "Follow us on ..." / "Email the author at ..." sentences off the end of the last
+    paragraph, where sign-offs get glued to the article's last words."""
+    while lines:
+        sentences = _SENTENCE_SPLIT.split(lines[-1])
+        kept = list(sentences)
+        while kept and is_boilerplate_line(kept[-1]):
+            kept.pop()
+        if len(kept) == len(sentences):
+            break
+        if kept:
+            lines[-1] = " ".join(kept)
+            break
+        lines.pop()
+    return lines
+
+
 def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     """Filter extracted lines; return the article's paragraphs, whitespace-normalised."""
     extra = [re.compile(p) for p in ctx.drop_lines]
@@ -258,6 +277,9 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     if ctx.title:
         title = ctx.title
         out = [ln for i, ln in enumerate(out) if i >= ctx.edge_lines or not _is_title(ln, title)]
+    # a kicker above the story ("Politics") is the name of a section the page links to
+    while out and words(out[0]) <= _KICKER_WORDS and norm_line(out[0]) in ctx.links:
+        out.pop(0)
     n = len(out)
     out = [
         ln
@@ -268,7 +290,7 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
         out = _drop_link_runs(out, ctx)
     if ctx.structured_body:
         out = _agree_with_structured(out, ctx.structured_body)
-    return out
+    return _trim_tail_sentences(out)
 
 
 def paragraphs(lines: Iterable[str]) -> list[str]:

@@ -1,8 +1,9 @@
 """Turn the bytes of a fetched page into text without mojibake.
 
-Order of evidence: a byte-order mark, then a ``<meta charset>`` / ``http-equiv`` declaration in the
-first few kilobytes, then strict UTF-8, then charset-normalizer's guess, then windows-1252 (which
-decodes any byte). A declared ``iso-8859-1`` / ``ascii`` is read as windows-1252, as browsers do.
+Order of evidence: a byte-order mark; bytes that decode as UTF-8 (valid UTF-8 is almost never
+an accident); a ``<meta charset>`` / ``http-equiv`` declaration in the first few kilobytes;
+charset-normalizer's guess; windows-1252 (which decodes any byte). A declared ``iso-8859-1`` /
+``ascii`` is read as windows-1252, as browsers do.
 
 Example::
 
@@ -59,6 +60,13 @@ def decode_html(data: bytes) -> str:
         if data.startswith(bom):
             return data[len(bom) :].decode(enc, errors="replace")
     declared = declared_charset(data)
+    if not (declared and data.isascii()):  # 7-bit encodings such as ISO-2022-JP stay declared
+        try:
+            # bytes that are valid UTF-8 and not plain ASCII are UTF-8, whatever the page says
+            # (a legacy declaration left in a template converted to UTF-8 is common)
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if declared:
         # a page that says UTF-8 but is not is common; such a page is tried as below
         try:

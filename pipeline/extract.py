@@ -5,31 +5,31 @@ Everything else calls :func:`extract_article`; it takes raw HTML and the page UR
 :class:`ExtractionError`. Both inputs and outputs are plain, picklable values so the call can run
 in a worker process.
 
-The steps: decode bytes (:mod:`pipeline.decode`), parse, read JSON-LD/microdata
-(:mod:`pipeline.structured`), prune widgets (:func:`pipeline.clean.prune_tree`), run trafilatura
-once in precision mode, then filter its lines (:func:`pipeline.clean.clean_lines`).
+The steps: decode bytes (:mod:`pipeline.decode`), parse, read metadata and JSON-LD/microdata
+(:mod:`pipeline.structured`), prune widgets and unwrap layout tables (:mod:`pipeline.clean`), run
+trafilatura once in precision mode (again in balanced mode with its fallbacks if that gives no
+usable text), then filter its lines (:func:`pipeline.clean.clean_lines`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from pipeline.clean import (
     LineContext,
     clean_lines,
     is_link_line,
     link_texts,
-    norm_line,
     paragraphs,
     prune_tree,
     unwrap_layout_tables,
     words,
 )
 from pipeline.errors import ExtractionError, NotAnArticle
+from pipeline.metadata import TAG_SPLIT, clean_title, iso_date, published_date, split_list
+from pipeline.pagetype import first_text, in_teasers, page_signals, teaser_boxes
 from pipeline.structured import StructuredInfo, read_structured
 
 if TYPE_CHECKING:
@@ -78,107 +78,18 @@ class Article:
     image_url: str | None = None
 
 
-_AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\||&)\s*")
-_TAG_SPLIT = re.compile(r"\s*[;,，、|]\s*")
-_NOT_ARTICLE_PATH = re.compile(
-    r"/(tag|tags|category|categories|topic|topics|search|login|signin|sign-in|register|"
-    r"account|author|authors|archive)(/|$|\?)|/page/\d+|[?&](s|q|search)=",
-    re.IGNORECASE,
-)
-_LOGIN_WORDS = re.compile(
-    r"log[ -]?in|sign[ -]?in|anmelden|einloggen|connexion|se connecter|iniciar sesi[oó]n|"
-    r"acceder|accedi|entrar|登录|登入|ログイン",
-    re.IGNORECASE,
-)
-_ARTICLE_OG_TYPES = {"article", "news", "blog", "blogposting", "newsarticle", "video.other"}
-_MIN_PARAGRAPH_WORDS = 12
+_MIN_PARAGRAPH_WORDS = 12  # an article has at least one paragraph of running text
 _MAX_LINK_SHARE = 0.5
 _LOGIN_MAX_WORDS = 150
 _RETRY_WORDS = 60
-_MAX_NAME_WORDS = 5
-_TITLE_SEP = re.compile(r"\s+(?:\||::|-|–|—|·|»|/)\s+|\s*_\s*")
-_MAX_HEADING_CHARS = 300
-_LINKED_HEADINGS = "//h2[.//a] | //h3[.//a] | //h4[.//a] | //a[.//h2 or .//h3 or .//h4]"
-_MIN_TEASERS = 4
-_MAX_TEASER_CHARS = 800
-_PROBE_CHARS = 60
-_TEASER_SHARE = 0.6
-_AUTHOR_XPATH = (
-    '//*[@rel="author"]//text()[normalize-space()] | '
-    '//*[@itemprop="author"]//*[@itemprop="name"]/@content | '
-    '//*[@itemprop="author"]//*[@itemprop="name"]//text()[normalize-space()]'
-)  # an article has at least one real paragraph
-
-
-def _split_list(value: Any, sep: re.Pattern[str] = _AUTHOR_SPLIT) -> tuple[str, ...]:
-    if not value:
-        return ()
-    if isinstance(value, list | tuple):
-        items = [part for v in value for part in sep.split(str(v))]
-    else:
-        items = sep.split(str(value))
-    return tuple(dict.fromkeys(i.strip() for i in items if i and i.strip()))
-
-
-def _iso(value: str | None) -> str | None:
-    """The value if it is an ISO 8601 date or date-time, normalised; else None."""
-    if not value:
-        return None
-    v = value.strip().replace("Z", "+00:00")
-    try:
-        return datetime.fromisoformat(v).isoformat() if "T" in v else v[:10]
-    except ValueError:
-        m = re.match(r"\d{4}-\d{2}-\d{2}", v)
-        return m.group(0) if m else None
-
-
-def _first(tree: HtmlElement, xpath: str) -> str | None:
-    for value in tree.xpath(xpath):
-        text = " ".join(str(value).split())
-        if text:
-            return text
-    return None
-
-
-def _page_signals(tree: HtmlElement, url: str, info: StructuredInfo) -> tuple[bool, bool, bool]:
-    """(says it is an article, URL of a listing page, has a login form) from markup and URL."""
-    og_type = (_first(tree, '//meta[@property="og:type"]/@content') or "").lower()
-    article_markup = (
-        info.is_article
-        or og_type in _ARTICLE_OG_TYPES
-        or bool(tree.xpath('//meta[@property="article:published_time"]'))
-    )
-    login = bool(tree.xpath('//form//input[@type="password"]')) and bool(
-        _LOGIN_WORDS.search(f"{url} {_first(tree, '//title/text()') or ''}")
-    )
-    parts = urlsplit(url)
-    listing = bool(_NOT_ARTICLE_PATH.search(url)) or (parts.path in ("", "/") and not parts.query)
-    return article_markup, listing, login
-
-
-def _teaser_boxes(tree: HtmlElement) -> list[str]:
-    """Normalised texts of teaser boxes: small blocks around a linked headline. A listing page is
-    a column of them, and its "paragraphs" are their summaries."""
-    boxes: list[str] = []
-    for heading in tree.xpath(_LINKED_HEADINGS):
-        box = heading.getparent()
-        if box is not None and len(box.text_content()) <= _MAX_TEASER_CHARS:
-            boxes.append(norm_line(box.text_content()))
-    return boxes if len(boxes) >= _MIN_TEASERS else []
-
-
-def _in_teasers(paras: list[str], boxes: list[str]) -> bool:
-    """True when most paragraphs are summaries, each in a different teaser box."""
-    if not boxes or not paras:
-        return False
-    hit: set[int] = set()
-    for para in paras:
-        probe = norm_line(para)[:_PROBE_CHARS]
-        hit.update(i for i, box in enumerate(boxes) if probe in box)
-    return len(hit) >= max(_MIN_TEASERS - 1, _TEASER_SHARE * len(paras))
+_PUBLISHED_META = '//meta[@property="article:published_time"]/@content'
+_MODIFIED_META = '//meta[@property="article:modified_time"]/@content'
 
 
 def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
+    """One trafilatura run: precision mode on its own extractor (fast, and on news pages more
+    precise with our filters than with its readability/jusText fallbacks), or balanced mode with
+    the fallbacks for pages where precision mode finds no usable text."""
     import trafilatura  # the one import of trafilatura in the project
 
     return trafilatura.bare_extraction(
@@ -187,6 +98,7 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
         include_comments=False,
         include_tables=True,
         favor_precision=precision,
+        fast=precision,
         with_metadata=False,
     )
 
@@ -194,31 +106,29 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
 def _metadata(tree: HtmlElement, url: str) -> Any:
     """trafilatura's metadata steps that pay for themselves: meta tags, JSON-LD, title, date.
 
-    (Its full ``extract_metadata`` also searches the body for bylines, tags and licences, which
-    costs a third of the extraction time; :func:`_byline_authors` does the byline part cheaply.)
+    (Its full ``extract_metadata`` also searches the body for tags and licences, which costs
+    much of the extraction time for fields we do not keep.)
     """
     from htmldate import find_date  # trafilatura's own date finder
-    from trafilatura.metadata import Document, examine_meta, extract_meta_json, extract_title
+    from trafilatura.metadata import (
+        Document,
+        examine_meta,
+        extract_author,
+        extract_meta_json,
+        extract_title,
+    )
     from trafilatura.settings import set_date_params
 
     try:
         meta = extract_meta_json(tree, examine_meta(tree))
         if not meta.title:
             meta.title = extract_title(tree)
+        if not meta.author:
+            meta.author = extract_author(tree)
         meta.date = find_date(tree, **{**set_date_params(True), "url": url})
     except Exception:  # trafilatura's metadata helpers are not hardened against odd pages
         meta = Document()
     return meta
-
-
-def _byline_authors(tree: HtmlElement) -> tuple[str, ...]:
-    names: list[str] = []
-    for value in tree.xpath(_AUTHOR_XPATH):
-        text = " ".join(str(value).split()).strip(" ,|")
-        text = re.sub(r"^(by|von|par|por|di|door)\s+", "", text, flags=re.IGNORECASE)
-        if text and len(text.split()) <= _MAX_NAME_WORDS and not text.startswith("http"):
-            names.append(text)
-    return tuple(dict.fromkeys(names))
 
 
 def _parse(html: str) -> HtmlElement:
@@ -230,42 +140,24 @@ def _parse(html: str) -> HtmlElement:
     return tree
 
 
-def _clean_title(title: str | None, tree: HtmlElement) -> str | None:
-    """Cut a site name off a ``<title>``-style headline when one part is the page's heading."""
-    if not title:
-        return None
-    parts = [p.strip() for p in _TITLE_SEP.split(title) if p.strip()]
-    if len(parts) < 2:
-        return title
-    headings = {
-        " ".join(el.text_content().split()).casefold()
-        for el in tree.xpath("//h1 | //h2 | //b | //strong")
-        if len(el.text_content()) < _MAX_HEADING_CHARS
-    }
-    for part in parts:
-        if part.casefold() in headings:
-            return part
-    return title
-
-
 def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str, Any]:
     """The Article's metadata fields, read from the untouched tree."""
     meta = _metadata(tree, url)
-    canonical = _first(tree, '//link[@rel="canonical"]/@href')
+    canonical = first_text(tree, '//link[@rel="canonical"]/@href')
     return {
-        "title": _clean_title((meta.title or info.headline or "").strip(), tree),
+        "title": clean_title((meta.title or info.headline or "").strip(), tree),
         "canonical_url": urljoin(url, canonical) if canonical else None,
-        "authors": _split_list(meta.author) or info.authors or _byline_authors(tree),
-        "published_at": _iso(info.published)
-        or _iso(_first(tree, '//meta[@property="article:published_time"]/@content'))
-        or _iso(meta.date),
-        "modified_at": _iso(info.modified)
-        or _iso(_first(tree, '//meta[@property="article:modified_time"]/@content')),
-        "language": info.language or _first(tree, "/html/@lang"),
+        "authors": split_list(meta.author) or info.authors,
+        "published_at": published_date(
+            [info.published, first_text(tree, _PUBLISHED_META)], meta.date
+        ),
+        "modified_at": iso_date(info.modified)
+        or iso_date(first_text(tree, _MODIFIED_META)),
+        "language": info.language or first_text(tree, "/html/@lang"),
         "site_name": meta.sitename or None,
         "description": meta.description or None,
-        "tags": tuple(dict.fromkeys(_split_list(meta.tags, _TAG_SPLIT)
-                                    + _split_list(meta.categories, _TAG_SPLIT)))
+        "tags": tuple(dict.fromkeys(split_list(meta.tags, TAG_SPLIT)
+                                    + split_list(meta.categories, TAG_SPLIT)))
         or info.keywords,
         "image_url": meta.image or None,
     }
@@ -299,9 +191,10 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         raise NotAnArticle("empty page")
     tree = _parse(html)
     info = read_structured(tree)
-    article_markup, listing, login = _page_signals(tree, url, info)
+    signals = page_signals(tree, url, is_article=info.is_article)
+    article_markup, listing, login = signals.article_markup, signals.listing_url, signals.login
     fields = _page_fields(tree, url, info)
-    boxes = [] if article_markup else _teaser_boxes(tree)
+    boxes = [] if article_markup else teaser_boxes(tree)
     ctx = LineContext(
         title=fields["title"],
         authors=fields["authors"],
@@ -325,7 +218,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         listing = link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw))
     paras = paragraphs(lines)
     text = "\n\n".join(paras)
-    if _in_teasers(paras, boxes):
+    if in_teasers(paras, boxes):
         listing = True  # the text is the summaries under linked headlines: a section front
     n_words = words(text)
     if n_words < opts.min_words:

@@ -85,6 +85,29 @@ Enter the email address and the password you chose when you subscribed to the ne
 <p><a href="/forgot">Forgot your password?</a></p></main></body></html>"""
 
 
+_SUMMARIES = "".join(
+    f'<div class="teaser"><h3><a href="/2024/01/story-{i}/">Headline number {i} about the '
+    f'harbour</a></h3><p>Summary {i}: the council met on Tuesday to discuss the harbour wall, the '
+    f"ferry timetable and the price of parking on the quay during the summer months.</p></div>"
+    for i in range(6)
+)
+SECTION_PAGE = f"""<html><head><title>Local news</title></head><body>
+<header><a href="/">Coastline Courier</a></header><main><h1>Local news</h1>{_SUMMARIES}</main>
+</body></html>"""
+
+
+def test_section_front_with_summaries_is_not_an_article() -> None:
+    with pytest.raises(NotAnArticle):
+        extract_article(SECTION_PAGE, "https://coastline-courier.example/local/")
+
+
+def test_short_post_whose_title_links_to_itself_is_an_article() -> None:
+    page = SECTION_PAGE.replace(_SUMMARIES, _SUMMARIES.split("</div>")[0] + "</div>")
+    page = page.replace("<h1>Local news</h1>", "")
+    art = extract_article(page, "https://coastline-courier.example/2024/01/story-0/")
+    assert art.text.startswith("Summary 0:")
+
+
 def test_index_page_is_not_an_article() -> None:
     with pytest.raises(NotAnArticle):
         extract_article(INDEX_PAGE, "https://coastline-courier.example/")
@@ -158,6 +181,23 @@ def test_template_lines_are_dropped() -> None:
     assert "readers like you" not in extract_article(SOURCE_PAGE, URL, opts).text
 
 
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2024-01-10T08:15:00Z", "2024-01-10T08:15:00+00:00"),
+        ("2024-01-10", "2024-01-10"),
+        ("Wed, 10 Jan 2024 08:15:00 +0000", "2024-01-10T08:15:00+00:00"),
+        ("10.01.2024", "2024-01-10"),
+        ("last Tuesday", None),
+        ("31.02.2024", None),
+    ],
+)
+def test_dates_are_iso_8601_or_none(raw: str, iso: str | None) -> None:
+    from pipeline.metadata import iso_date
+
+    assert iso_date(raw) == iso
+
+
 def test_min_words() -> None:
     with pytest.raises(NotAnArticle):
         extract_article(SOURCE_PAGE, URL, ExtractOptions(min_words=500))
@@ -203,6 +243,11 @@ def test_utf8_bom_is_honoured_and_dropped() -> None:
 def test_utf16_bom() -> None:
     html = (PAGES / "ghost_blog_en.html").read_text(encoding="utf-8")
     assert "Fewer tabs" in decode_html(b"\xff\xfe" + html.encode("utf-16-le"))
+
+
+def test_utf8_page_with_a_stale_latin1_declaration() -> None:
+    data = '<meta charset="iso-8859-1"><p>Caf\u00e9 \u201cna\u00efve\u201d</p>'.encode()
+    assert "Caf\u00e9 \u201cna\u00efve\u201d" in decode_html(data)
 
 
 def test_wrong_declaration_falls_back_to_utf8() -> None:
@@ -304,3 +349,27 @@ def test_bylines() -> None:
     assert is_byline("Von Jonas Brandt")
     assert is_byline("Megan Hollis", ("Megan Hollis",))
     assert not is_byline("By the end of the year the ferry will run every hour.")
+
+
+def test_sign_off_sentences_are_cut_from_the_last_paragraph() -> None:
+    from pipeline.clean import clean_text
+
+    text = (
+        "The council will meet again in March.\n"
+        "The ferry will run every hour. Follow us on Twitter @courier. "
+        "Email the reporter at jane@courier.example."
+    )
+    assert clean_text(text) == (
+        "The council will meet again in March.\n\nThe ferry will run every hour."
+    )
+
+
+def test_runs_in_a_process_pool() -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    html = (PAGES / "wordpress_rating_en.html").read_bytes()
+    url = _url("wordpress_rating_en")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        art = pool.submit(extract_article, html, url, ExtractOptions(min_words=10)).result()
+    assert art == extract_article(html, url, ExtractOptions(min_words=10))
