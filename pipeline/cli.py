@@ -29,6 +29,7 @@ from pipeline.errors import StorageError
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
 
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsvault")
 def main() -> None:
@@ -93,7 +94,9 @@ def _crawl(
 @main.command()
 @config_option
 @source_option
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="at most N articles per source")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="at most N articles per source"
+)
 @click.option(
     "--trigger",
     type=click.Choice(["manual", "schedule"]),

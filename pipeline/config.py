@@ -373,7 +373,9 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{label}: the top level must be a mapping of keys, not {type(data).__name__}")
+        raise ConfigError(
+            f"{label}: the top level must be a mapping of keys, not {type(data).__name__}"
+        )
     data = _expand_env(data, label)
     try:
         config = Config.model_validate({**data, "path": path})
@@ -398,7 +400,9 @@ def load_config(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file (give --config PATH or set NEWSVAULT_CONFIG)") from None
+        raise ConfigError(
+            f"{path}: no such file (give --config PATH or set NEWSVAULT_CONFIG)"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
@@ -406,5 +410,7 @@ def load_config(path: Path) -> Config:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(
+            f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
     return parse_config(data, path)

@@ -69,7 +69,10 @@ def migrate(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot migrate the archive: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
+        detail = getattr(exc, "orig", None) or exc
+        raise StorageError(
+            f"cannot migrate the archive: {exc.__class__.__name__}: {detail}"
+        ) from exc
 
 
 def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False) -> Engine:
@@ -96,7 +99,9 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
                 if not path.exists():
                     raise StorageError(f"no archive at {path}")
             elif not path.parent.exists():
-                raise StorageError(f"cannot create the archive: folder {path.parent} does not exist")
+                raise StorageError(
+                    f"cannot create the archive: folder {path.parent} does not exist"
+                )
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
     if readonly and is_sqlite and parsed.database and parsed.database != ":memory:":
         # the file is opened with mode=ro: nothing through this engine can write to it
@@ -121,5 +126,7 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
             migrate(engine)
     except OperationalError as exc:
         engine.dispose()
-        raise StorageError(f"cannot open the archive {parsed.render_as_string(hide_password=True)}: {exc.orig}") from exc
+        raise StorageError(
+            f"cannot open the archive {parsed.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from exc
     return engine

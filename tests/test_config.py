@@ -34,11 +34,19 @@ def test_minimal_config_has_defaults() -> None:
         ({**GOOD, "colour": "red"}, "colour", "unknown key"),
         ({"crawl": {"delay": 1}, **GOOD}, "crawl.delay", "unknown key"),
         (
-            {"sources": [{"name": "a", "feeds": ["https://e.com/"], "article_urls": ["(unclosed"]}]},
+            {
+                "sources": [
+                    {"name": "a", "feeds": ["https://e.com/"], "article_urls": ["(unclosed"]}
+                ]
+            },
             "sources[0].article_urls",
             "bad regular expression",
         ),
-        ({"sources": [{"name": "a", "feeds": ["ftp://e.com/x"]}]}, "sources[0].feeds", "not an http(s) URL"),
+        (
+            {"sources": [{"name": "a", "feeds": ["ftp://e.com/x"]}]},
+            "sources[0].feeds",
+            "not an http(s) URL",
+        ),
         (
             {"sources": [{"name": "a", "feeds": ["https://e.com/"], "schedule": "every hour"}]},
             "sources[0].schedule",
@@ -51,11 +59,20 @@ def test_minimal_config_has_defaults() -> None:
         ),
         ({"sources": [{"name": "a"}]}, "sources[0]", "at least one of feeds, sitemaps, start_urls"),
         (
-            {"sources": [{"name": "a", "feeds": ["https://e.com/"]}, {"name": "a", "feeds": ["https://f.com/"]}]},
+            {
+                "sources": [
+                    {"name": "a", "feeds": ["https://e.com/"]},
+                    {"name": "a", "feeds": ["https://f.com/"]},
+                ]
+            },
             "(top level)",
             "two sources are named 'a'",
         ),
-        ({"crawl": {"concurrency_per_domain": 0}, **GOOD}, "crawl.concurrency_per_domain", "greater than or equal to 1"),
+        (
+            {"crawl": {"concurrency_per_domain": 0}, **GOOD},
+            "crawl.concurrency_per_domain",
+            "greater than or equal to 1",
+        ),
         (["a", "list"], "", "top level must be a mapping"),
     ],
 )
@@ -112,7 +129,9 @@ def test_cron_weekdays_are_read_as_cron_reads_them() -> None:
 
 def test_cli_bad_config_exits_2_without_traceback(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"sources": [{"name": "a", "feeds": ["https://e.com/"], "bogus": 1}]}))
+    path.write_text(
+        yaml.safe_dump({"sources": [{"name": "a", "feeds": ["https://e.com/"], "bogus": 1}]})
+    )
     proc = cli("crawl", "--config", str(path))
     assert proc.returncode == 2
     assert f"{path}: sources[0].bogus (source 'a'): unknown key" in proc.stderr

@@ -49,7 +49,12 @@ ENTRY_KINDS = {
 
 @pytest.mark.parametrize("kind", sorted(ENTRY_KINDS))
 def test_each_kind_of_entry_point_finds_its_articles(
-    kind: str, site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    kind: str,
+    site: LocalSite,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     key, path, listed = ENTRY_KINDS[kind]
     config = write_config([{"name": "gazette", key: [site.url(path)]}])
@@ -60,7 +65,11 @@ def test_each_kind_of_entry_point_finds_its_articles(
 
 
 def test_start_page_links_alone(
-    make_site, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    make_site,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     def no_sitemap_in_robots(root: Path) -> None:
         robots = root / "robots.txt"
@@ -82,7 +91,11 @@ def test_start_page_links_alone(
 
 
 def test_robots_txt_sitemaps_are_used_for_a_bare_home_page(
-    make_site, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    make_site,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     def home_without_links(root: Path) -> None:
         (root / "index.html").write_text("<html><body><h1>Welcome</h1></body></html>")
@@ -105,7 +118,11 @@ def _full_source(site: LocalSite) -> dict[str, Any]:
 
 
 def test_wordpress_page_is_stored_as_exactly_its_article(
-    site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     proc = cli("crawl", "--config", str(write_config([_full_source(site)])))
     assert proc.returncode == 0, proc.stderr
@@ -121,12 +138,22 @@ def test_wordpress_page_is_stored_as_exactly_its_article(
         assert art["authors"] == meta["authors"]
         assert (art["published_at"] or "").startswith(meta["published"])
     everything = "\n".join(a["text"] for a in articles.values())
-    for junk in ("No votes yet", "Please wait", "Leave a Reply", "will not be published", "Required fields"):
+    for junk in (
+        "No votes yet",
+        "Please wait",
+        "Leave a Reply",
+        "will not be published",
+        "Required fields",
+    ):
         assert junk not in everything
 
 
 def test_second_crawl_stores_nothing_twice(
-    site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([_full_source(site)])
     # every article is due a re-check on the second run, so each is asked for again
@@ -145,14 +172,20 @@ def test_second_crawl_stores_nothing_twice(
             "SELECT status, articles_new, articles_unchanged FROM runs ORDER BY id"
         ).fetchall()
         bodies = con.execute("SELECT count(*) FROM bodies").fetchone()[0]
-        dup_urls = con.execute("SELECT url FROM articles GROUP BY url HAVING count(*) > 1").fetchall()
+        dup_urls = con.execute(
+            "SELECT url FROM articles GROUP BY url HAVING count(*) > 1"
+        ).fetchall()
     assert runs == [("ok", 12, 0), ("ok", 0, 12)]
     assert bodies == 12, "an unchanged page's raw HTML is stored once"
     assert dup_urls == []
 
 
 def test_failed_pages_are_recorded_and_the_rest_archived(
-    make_site, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    make_site,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     def add_dead_links(root: Path) -> None:
         feed = root / "feed.xml"
@@ -187,7 +220,10 @@ def test_exit_status_when_every_request_fails(write_config, cli, db_path: Path) 
 
 
 def test_exit_status_when_the_database_is_unwritable(
-    site: LocalSite, tmp_path: Path, write_config, cli  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    tmp_path: Path,
+    write_config,
+    cli,  # type: ignore[no-untyped-def]
 ) -> None:
     ro = tmp_path / "ro"
     ro.mkdir()
@@ -202,7 +238,11 @@ def test_exit_status_when_the_database_is_unwritable(
 
 
 def test_export_jsonl(
-    site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([_full_source(site)])
     assert cli("crawl", "--config", str(config)).returncode == 0
@@ -211,7 +251,16 @@ def test_export_jsonl(
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(rows) == len(manifest["articles"])
     for row in rows:
-        for field in ("url", "source", "title", "authors", "published_at", "language", "text", "fetched_at"):
+        for field in (
+            "url",
+            "source",
+            "title",
+            "authors",
+            "published_at",
+            "language",
+            "text",
+            "fetched_at",
+        ):
             assert field in row
         assert row["source"] == "gazette"
     by_url = {r["url"]: r for r in rows}
@@ -226,13 +275,17 @@ def test_demo_command_runs_offline(tmp_path: Path, cli) -> None:  # type: ignore
     assert "No votes yet" not in proc.stdout and "Leave a Reply" not in proc.stdout
 
 
-
-
 def test_pages_that_are_not_articles_are_not_stored(
-    site: LocalSite, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    manifest: dict[str, Any],
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     # every same-site link is an article candidate here, so extraction alone must say no
-    config = write_config([{"name": "gazette", "start_urls": [site.url("/")], "article_urls": ["."]}])
+    config = write_config(
+        [{"name": "gazette", "start_urls": [site.url("/")], "article_urls": ["."]}]
+    )
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
     fetched = {r.split("?")[0] for r in site.requests}

@@ -10,7 +10,8 @@ from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
 from pipeline.errors import CrawlError
 
 RSS2 = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
-<item><title>A</title><link>https://e.com/a</link><pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><title>A</title><link>https://e.com/a</link>
+<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>
 <item><title>B</title><guid>https://e.com/b</guid></item>
 <item><title>C</title><guid isPermaLink="false">tag:1</guid></item>
 </channel></rss>"""

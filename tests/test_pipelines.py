@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,13 @@ def crawler_for(tmp_path: Path, **settings: Any) -> Any:
     return crawler
 
 
-def page(url: str = "https://gazette.test/news/dredging.html?utm_source=rss", html: str = PAGE) -> ArticleItem:
+def page(
+    url: str = "https://gazette.test/news/dredging.html?utm_source=rss", html: str = PAGE
+) -> ArticleItem:
     return ArticleItem(
         url=url,
         source="gazette",
-        fetched_at=datetime.now(timezone.utc),
+        fetched_at=datetime.now(UTC),
         status=200,
         html=html.encode(),
         encoding="utf-8",
@@ -108,7 +110,9 @@ def test_same_text_under_two_urls_is_one_article_with_an_alias(tmp_path: Path) -
         '<link rel="canonical" href="https://gazette.test/news/dredging.html">', ""
     )
     for url in ("https://gazette.test/a-story", "https://gazette.test/copied-story"):
-        store.process_item(dedupe.process_item(asyncio.run(extract.process_item(page(url, no_canonical)))))
+        store.process_item(
+            dedupe.process_item(asyncio.run(extract.process_item(page(url, no_canonical))))
+        )
     store.spider_closed(crawler.spider, "finished")
     archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
     try:
@@ -144,7 +148,14 @@ def test_safety_middleware_refuses_before_any_connection(url: str, refused: bool
     source = Source(
         name="gazette",
         feeds=("https://gazette.test/feed.xml",),
-        allowed_domains=("gazette.test", "127.0.0.1", "10.0.0.1", "169.254.169.254", "localhost", "[::1]"),
+        allowed_domains=(
+            "gazette.test",
+            "127.0.0.1",
+            "10.0.0.1",
+            "169.254.169.254",
+            "localhost",
+            "[::1]",
+        ),
     )
     if url.startswith("https://elsewhere"):
         source = Source(name="gazette", feeds=("https://gazette.test/feed.xml",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,15 +55,21 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]
         gen.close()
 
 
-T0 = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 
 def rec(url: str = "https://e.com/a", body: str = "Text one.", title: str = "T") -> ArticleRecord:
-    return ArticleRecord(source="e", url=url, text=body, text_hash=f"h:{body}", title=title, authors=("A B",))
+    return ArticleRecord(
+        source="e", url=url, text=body, text_hash=f"h:{body}", title=title, authors=("A B",)
+    )
 
 
-def fetch(url: str = "https://e.com/a", html: bytes = b"<html>1</html>", at: datetime = T0) -> FetchRecord:
-    return FetchRecord(url=url, fetched_at=at, status=200, body=html, headers={"Content-Type": "text/html"})
+def fetch(
+    url: str = "https://e.com/a", html: bytes = b"<html>1</html>", at: datetime = T0
+) -> FetchRecord:
+    return FetchRecord(
+        url=url, fetched_at=at, status=200, body=html, headers={"Content-Type": "text/html"}
+    )
 
 
 def test_new_unchanged_updated_duplicate(archive: Archive) -> None:
@@ -71,8 +77,16 @@ def test_new_unchanged_updated_duplicate(archive: Archive) -> None:
     assert archive.save_article(run, rec(), fetch()) is Outcome.NEW
     later = T0 + timedelta(hours=1)
     assert archive.save_article(run, rec(), fetch(at=later)) is Outcome.UNCHANGED
-    assert archive.save_article(run, rec(body="Text two."), fetch(html=b"<html>2</html>", at=later)) is Outcome.UPDATED
-    assert archive.save_article(run, rec(url="https://e.com/b", body="Text two."), fetch("https://e.com/b")) is Outcome.DUPLICATE
+    assert (
+        archive.save_article(run, rec(body="Text two."), fetch(html=b"<html>2</html>", at=later))
+        is Outcome.UPDATED
+    )
+    assert (
+        archive.save_article(
+            run, rec(url="https://e.com/b", body="Text two."), fetch("https://e.com/b")
+        )
+        is Outcome.DUPLICATE
+    )
     archive.finish_run(run, "ok", {"articles_new": 1, "articles_updated": 1})
     [art] = list(archive.iter_articles())
     assert art["text"] == "Text two."
@@ -102,7 +116,9 @@ def test_raw_bodies_are_compressed_and_content_addressed(archive: Archive) -> No
 def test_streaming_filters_by_source(archive: Archive) -> None:
     run = archive.start_run("e")
     for i in range(7):
-        archive.save_article(run, rec(url=f"https://e.com/{i}", body=f"Body {i}."), fetch(f"https://e.com/{i}"))
+        archive.save_article(
+            run, rec(url=f"https://e.com/{i}", body=f"Body {i}."), fetch(f"https://e.com/{i}")
+        )
     other = ArticleRecord(source="f", url="https://f.com/1", text="F.", text_hash="hf")
     archive.save_article(run, other, fetch("https://f.com/1"))
     assert len(list(archive.iter_articles(batch=3))) == 8
@@ -114,7 +130,12 @@ def test_failures_are_recorded(archive: Archive) -> None:
     run = archive.start_run("e")
     archive.record_failure(run, "e", "https://e.com/x", "http", "HTTP 404", 404)
     [f] = archive.failures(run)
-    assert (f["url"], f["kind"], f["status"], f["reason"]) == ("https://e.com/x", "http", 404, "HTTP 404")
+    assert (f["url"], f["kind"], f["status"], f["reason"]) == (
+        "https://e.com/x",
+        "http",
+        404,
+        "HTTP 404",
+    )
 
 
 def test_wal_and_pragmas_on_every_sqlite_connection(tmp_path: Path) -> None:
