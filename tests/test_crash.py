@@ -114,9 +114,8 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(
     proc = cli("crawl", "--config", str(config), timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     final = snapshot(db_path)
-    assert set(final) == {srv.url(p) for p in paths}, (
-        f"seed {seed}\n{proc.stdout}\n{proc.stderr[-3000:]}"
-    )
+    why = f"seed {seed}\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    assert set(final) == {srv.url(p) for p in paths}, why
     assert all(final[u] == v for u, v in before.items())
     with sqlite3.connect(db_path) as con:
         statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")]
