@@ -22,6 +22,10 @@ NEWSVAULT_DEFAULTS: dict[str, Any] = {
     "NEWSVAULT_EXTRACT_WORKERS": 0,
     # Seconds between progress lines on stderr; 0 switches progress off.
     "NEWSVAULT_PROGRESS_INTERVAL": 0,
+    # Articles written per transaction (at most); 1 writes each article alone.
+    "NEWSVAULT_STORE_BATCH": 100,
+    # A pending batch is written once its oldest article has waited this many seconds.
+    "NEWSVAULT_STORE_FLUSH_SECONDS": 1.0,
     # What started the run: "manual" or "schedule".
     "NEWSVAULT_TRIGGER": "manual",
 }
