@@ -51,6 +51,9 @@ def scrapy_settings(
         "ROBOTSTXT_OBEY": c.obey_robots,
         "CONCURRENT_REQUESTS": 32,
         "CONCURRENT_REQUESTS_PER_DOMAIN": c.concurrency_per_domain,
+        # Scrapy starts this many tasks for the output of EVERY response; ours yield one item
+        # (or a list of requests, scheduled synchronously), so 100 (the default) is pure cost.
+        "CONCURRENT_ITEMS": 4,
         "DOWNLOAD_DELAY": c.download_delay,
         "AUTOTHROTTLE_ENABLED": c.download_delay > 0,
         "AUTOTHROTTLE_START_DELAY": max(c.download_delay, 0.1),
