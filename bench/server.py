@@ -18,6 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+import uuid
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -56,6 +59,11 @@ def _pick_address() -> tuple[str, int]:
     if os.geteuid() == 0:
         for last in range(2, 250):
             host = f"127.77.0.{last}"
+            try:
+                with socket.create_connection((host, 80), timeout=0.5):
+                    continue  # someone serves there already
+            except OSError:
+                pass
             try:
                 with socket.socket() as s:
                     s.bind((host, 80))
@@ -96,7 +104,7 @@ class StaticServer:
         return f"http://{self.host}" + ("" if self.port == 80 else f":{self.port}")
 
     def __enter__(self) -> StaticServer:
-        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
         if nginx:
             (self.work / "nginx-tmp").mkdir(exist_ok=True)
             conf = self.work / "nginx.conf"
@@ -104,8 +112,11 @@ class StaticServer:
                 _NGINX_CONF.format(work=self.work, host=self.host, port=self.port, root=self.root),
                 encoding="utf-8",
             )
+            errors = self.work / "nginx-error.log"
             self._proc = subprocess.Popen(
-                [nginx, "-p", str(self.work), "-c", str(conf), "-e", str(self.work / "nginx-error.log")]
+                [nginx, "-p", str(self.work), "-c", str(conf), "-e", str(errors)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         else:
             self.kind = f"python ({self.workers} processes)"
@@ -121,16 +132,25 @@ class StaticServer:
                 p.start()
                 self._children.append(p)
             sock.close()
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def _wait_ready(self, timeout: float = 10.0) -> None:
+        """Wait until OUR server answers (not another one that took the address first)."""
+        token = uuid.uuid4().hex
+        (self.root / ".bench-token").write_text(token, encoding="utf-8")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    return
-            except OSError:
+                with urllib.request.urlopen(self.base + "/.bench-token", timeout=2) as resp:
+                    if resp.read().decode() == token:
+                        return
+                raise RuntimeError(f"another server answers at {self.base}")
+            except (OSError, urllib.error.HTTPError):
                 if self._proc is not None and self._proc.poll() is not None:
                     raise RuntimeError(f"nginx exited; see {self.work}/nginx-error.log") from None
                 time.sleep(0.05)
