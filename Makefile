@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench-quality clean
+.PHONY: setup demo test lint bench-quality bench-speed clean
 
 $(BIN)/newsvault: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: setup
 
 bench-quality: setup
 	$(BIN)/python bench/quality.py
+
+bench-speed: setup
+	$(BIN)/python bench/throughput.py --articles 2000
 
 clean:
 	rm -rf $(VENV) *.egg-info newsvault-demo.db*

@@ -5,9 +5,10 @@
   never blocks downloading. Pages that are not articles are dropped and counted as skipped.
 - :class:`DedupePipeline` gives each article its archive key (canonical URL) and a fingerprint
   of its normalised text (:mod:`pipeline.fingerprint`), and drops keys this run has already seen.
-- :class:`StorePipeline` owns the archive for the run: it records the run, saves each article in
-  one transaction (new, a new revision, unchanged, or an alias of another), records 304s,
-  aliases and failures, and closes the run with its counts and status.
+- :class:`StorePipeline` owns the archive for the run: it records the run, saves articles in
+  short transactions of up to ``NEWSVAULT_STORE_BATCH`` articles (flushed by count, by time and
+  at the end; each article new, a new revision, unchanged, or an alias of another), records
+  304s, aliases and failures, and closes the run with its counts and status.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from twisted.internet import task
 
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.config import Source
 from pipeline.errors import ExtractionError, NotAnArticle, StorageError
-from pipeline.extract import Article, ExtractOptions, extract_article
+from pipeline.extract import Article, ExtractOptions
+from pipeline.extract_worker import PRELOAD, PageResult, extract_page
 from pipeline.fingerprint import simhash, text_fingerprint
 from pipeline.urls import canonical_url, prefer_canonical
 
@@ -46,24 +49,21 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Extracted:
-    """A fetched page with its extracted article; ``key`` and ``fingerprint`` come from Dedupe."""
+    """A fetched page with its extracted article; ``key`` and ``fingerprint`` come from Dedupe.
+
+    ``packed_body``: the page's sha256 and zlib form, when the extraction worker computed them.
+    """
 
     page: ArticleItem
     article: Article
     key: str = ""
     fingerprint: str = ""
+    packed_body: tuple[str, bytes] | None = None
 
 
 def extract_options(source: Source) -> ExtractOptions:
     c = source.clean
     return ExtractOptions(drop_xpaths=c.drop_xpaths, drop_css=c.drop_css, drop_lines=c.drop_lines)
-
-
-def _decode(page: ArticleItem) -> str:
-    try:
-        return page.html.decode(page.encoding or "utf-8", errors="replace")
-    except LookupError:
-        return page.html.decode("utf-8", errors="replace")
 
 
 def _skip(stats: Any, why: str) -> DropItem:
@@ -106,6 +106,7 @@ class ExtractPipeline:
 
     def _new_pool(self) -> Executor:
         ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)  # workers fork warm, trafilatura imported once
         return ProcessPoolExecutor(self.workers, mp_context=ctx)
 
     def _replace_pool(self, broken: Executor) -> None:
@@ -123,21 +124,22 @@ class ExtractPipeline:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
-    async def _extract(self, html: str, url: str) -> Article:
+    async def _extract(self, page: ArticleItem) -> PageResult:
+        # Raw bytes go to the worker (cheaper to pickle than str); decoding happens there.
         if self.pool is None:
-            return extract_article(html, url, self.opts)
+            return extract_page(page.html, page.encoding, page.url, self.opts)
         # At most one page per worker is handed to the pool, so the time limit measures the
         # page's own extraction, not its wait in the pool's queue.
         if self._busy is None:
             self._busy = asyncio.Semaphore(self.workers)
         async with self._busy:
-            return await self._extract_in_pool(html, url)
+            return await self._extract_in_pool(page)
 
-    async def _extract_in_pool(self, html: str, url: str) -> Article:
+    async def _extract_in_pool(self, page: ArticleItem) -> PageResult:
         for attempt in (1, 2):
             pool = self.pool
             assert pool is not None
-            future = pool.submit(extract_article, html, url, self.opts)
+            future = pool.submit(extract_page, page.html, page.encoding, page.url, self.opts)
             try:
                 return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout or None)
             except TimeoutError:
@@ -158,7 +160,7 @@ class ExtractPipeline:
         if not isinstance(item, ArticleItem):
             return item
         try:
-            article = await self._extract(_decode(item), item.url)
+            result = await self._extract(item)
         except NotAnArticle as exc:
             raise _skip(self.stats, f"not an article: {item.url}: {exc}") from None
         except ExtractionError as exc:
@@ -167,7 +169,12 @@ class ExtractPipeline:
             return FailureItem(
                 item.url, item.source, "extraction", f"{type(exc).__name__}: {exc}", item.status
             )
-        return Extracted(page=item, article=article)
+        return Extracted(
+            page=item,
+            article=result.article,
+            fingerprint=result.fingerprint,
+            packed_body=(result.body_sha256, result.body_z),
+        )
 
 
 class DedupePipeline:
@@ -192,7 +199,7 @@ class DedupePipeline:
         if not isinstance(item, Extracted):
             return item
         item.key = prefer_canonical(item.page.url, item.article.canonical_url, self.domains)
-        item.fingerprint = text_fingerprint(item.article.text)
+        item.fingerprint = item.fingerprint or text_fingerprint(item.article.text)
         key = hashlib.blake2b(item.key.encode(), digest_size=16).digest()
         if key in self._keys:
             fetched = canonical_url(item.page.url)
@@ -205,23 +212,43 @@ class DedupePipeline:
 
 
 class StorePipeline:
-    """Writes articles and failures to the archive and records the run."""
+    """Writes articles (in batches) and failures to the archive and records the run."""
 
-    def __init__(self, database: str, trigger: str, stats: Any, crawler: Crawler | None = None):
+    def __init__(
+        self,
+        database: str,
+        trigger: str,
+        stats: Any,
+        crawler: Crawler | None = None,
+        *,
+        batch_size: int = 1,
+        flush_seconds: float = 0.0,
+    ) -> None:
         self.database = database
         self.trigger = trigger
         self.stats = stats
         self.crawler = crawler
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
         self.archive: Any = None
         self.run_id: int | None = None
         self.source = "?"
         self.near_duplicate_distance: int | None = 3
         self._pending_aliases: list[AliasItem] = []
+        self.writer: Any = None
+        self._timer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         s = crawler.settings
-        pipe = cls(s.get("NEWSVAULT_DATABASE"), s.get("NEWSVAULT_TRIGGER"), crawler.stats, crawler)
+        pipe = cls(
+            s.get("NEWSVAULT_DATABASE"),
+            s.get("NEWSVAULT_TRIGGER"),
+            crawler.stats,
+            crawler,
+            batch_size=s.getint("NEWSVAULT_STORE_BATCH"),
+            flush_seconds=s.getfloat("NEWSVAULT_STORE_FLUSH_SECONDS"),
+        )
         distance = s.get("NEWSVAULT_NEAR_DUPLICATE_DISTANCE")
         pipe.near_duplicate_distance = None if distance is None else int(distance)
         # The run is closed on spider_closed, the one place that knows why the spider stopped.
@@ -232,6 +259,7 @@ class StorePipeline:
     def open_spider(self) -> None:
         import os
 
+        from pipeline.batch import BatchWriter
         from storage.repository import Archive
 
         spider = self.crawler.spider if self.crawler else None
@@ -245,6 +273,43 @@ class StorePipeline:
             log.warning("%s: %d earlier run(s) were interrupted (killed)", self.source, stale)
         self.run_id = self.archive.start_run(self.source, self.trigger, pid=os.getpid())
         self.stats.set_value("newsvault/run_id", self.run_id)
+        self.writer = BatchWriter(
+            self.archive,
+            self.run_id,
+            size=self.batch_size,
+            max_age=self.flush_seconds,
+            on_outcome=self._count,
+            on_error=self._not_stored,
+        )
+        if self.flush_seconds > 0:
+            self._timer = task.LoopingCall(self.flush_if_due)
+            self._timer.start(self.flush_seconds / 2, now=False)
+
+    def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        if self.writer is not None and not self.stats.get_value("newsvault/fatal"):
+            self.writer.flush()
+
+    def flush_if_due(self) -> None:
+        if self.writer.due():
+            self.writer.flush()
+
+    def _count(self, outcome: Any) -> None:
+        name = "articles_skipped" if outcome.value == "duplicate" else f"articles_{outcome.value}"
+        self.stats.inc_value(f"newsvault/{name}")
+
+    def _not_stored(self, record: Any, fetch: Any, exc: StorageError) -> bool:
+        """One article could not be written even alone: record why, and go on if we can."""
+        self.stats.inc_value("newsvault/errors")
+        try:
+            self.archive.record_failure(
+                self.run_id, record.source, fetch.url, "storage", f"not stored: {exc}", fetch.status
+            )
+        except StorageError as again:
+            self._fatal(again)
+            return False
+        return True
 
     def _fatal(self, exc: StorageError) -> None:
         if self.stats.get_value("newsvault/fatal"):
@@ -271,11 +336,12 @@ class StorePipeline:
             self._fatal(err)
 
     def process_item(self, item: Any) -> Any:
+        from storage.bodies import PackedBody
         from storage.repository import ArticleRecord, FetchRecord
 
-        try:
-            if isinstance(item, FailureItem):
-                self.stats.inc_value("newsvault/errors")
+        if isinstance(item, FailureItem):
+            self.stats.inc_value("newsvault/errors")
+            try:
                 self.archive.record_failure(
                     self.run_id,
                     item.source,
@@ -285,7 +351,11 @@ class StorePipeline:
                     item.status,
                     retry_after=item.retry_after,
                 )
-                return item
+            except StorageError as exc:
+                self._fatal(exc)
+                raise DropItem(f"not recorded: {exc}", log_level="DEBUG") from None
+            return item
+        try:
             if isinstance(item, NotModifiedItem):
                 touched = self.archive.touch(item.url, item.fetched_at, item.lastmod)
                 name = "articles_unchanged" if touched else "articles_skipped"
@@ -295,39 +365,40 @@ class StorePipeline:
                 if self.archive.record_alias(item.url, item.target, item.reason) is None:
                     self._pending_aliases.append(item)  # its article is not stored yet
                 return item
-            if not isinstance(item, Extracted):
-                return item
-            a, page = item.article, item.page
-            record = ArticleRecord(
-                source=page.source,
-                url=item.key,
-                text=a.text,
-                text_hash=item.fingerprint,
-                title=a.title,
-                authors=a.authors,
-                published_at=a.published_at,
-                modified_at=a.modified_at,
-                language=a.language,
-                site_name=a.site_name,
-                description=a.description,
-                tags=a.tags,
-                image_url=a.image_url,
-                simhash=simhash(a.text),
-            )
-            fetch = FetchRecord(
-                url=page.url,
-                fetched_at=page.fetched_at,
-                status=page.status,
-                body=page.html,
-                headers=page.headers,
-                lastmod=page.lastmod,
-            )
-            outcome = self.archive.save_article(self.run_id, record, fetch)
         except StorageError as exc:
             self._fatal(exc)
-            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
-        name = "articles_skipped" if outcome.value == "duplicate" else f"articles_{outcome.value}"
-        self.stats.inc_value(f"newsvault/{name}")
+            raise DropItem(f"not recorded: {exc}", log_level="DEBUG") from None
+        if not isinstance(item, Extracted):
+            return item
+        if self.stats.get_value("newsvault/fatal"):
+            raise DropItem("not stored: the archive cannot be written", log_level="DEBUG")
+        a, page = item.article, item.page
+        record = ArticleRecord(
+            source=page.source,
+            url=item.key,
+            text=a.text,
+            text_hash=item.fingerprint,
+            title=a.title,
+            authors=a.authors,
+            published_at=a.published_at,
+            modified_at=a.modified_at,
+            language=a.language,
+            site_name=a.site_name,
+            description=a.description,
+            tags=a.tags,
+            image_url=a.image_url,
+            simhash=simhash(a.text),
+        )
+        body = PackedBody(page.html, *item.packed_body) if item.packed_body else page.html
+        fetch = FetchRecord(
+            url=page.url,
+            fetched_at=page.fetched_at,
+            status=page.status,
+            body=body,
+            headers=page.headers,
+            lastmod=page.lastmod,
+        )
+        self.writer.add(record, fetch)
         return item
 
     def spider_closed(self, spider: Any, reason: str) -> None:

@@ -1,9 +1,10 @@
 """The archive's read/write API: the only place with sessions or SQL.
 
-Each article is saved in one short transaction (article row, its new revision, aliases, raw
-body, fetch row together), so a crash at any moment leaves either all of it or none. Readers
-stream in batches and never hold a write lock, so an export or a search never blocks a running
-crawl.
+Each article is saved whole (article row, its new revision, aliases, raw body, fetch row
+together) inside one short transaction, alone (:meth:`Archive.save_article`) or with a batch of
+others (:meth:`Archive.save_articles`), so a crash at any moment leaves either all of it or none.
+Readers stream in batches and never hold a write lock, so an export or a search never blocks a
+running crawl.
 
 Example::
 
@@ -15,11 +16,10 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -35,6 +35,7 @@ from pipeline.errors import StorageError
 from pipeline.fingerprint import MAX_BAND_DISTANCE, normalise_title, text_fingerprint
 from pipeline.urls import canonical_url
 from storage import incremental as inc
+from storage.bodies import PackedBody, pack_body
 from storage.db import open_engine
 from storage.models import Article, Backoff, Body, Failure, Fetch, Run
 
@@ -261,8 +262,8 @@ class Archive:
         self._write(lambda s: s.execute(update(Run).where(Run.id == run_id).values(**values)))
 
     def _put_body(self, s: Session, body: bytes) -> str:
-        digest = hashlib.sha256(body).hexdigest()
-        row = {"sha256": digest, "size": len(body), "zdata": zlib.compress(body, 6)}
+        digest, zdata = body.packed() if isinstance(body, PackedBody) else pack_body(body)
+        row = {"sha256": digest, "size": len(body), "zdata": zdata}
         dialect = s.get_bind().dialect.name
         if dialect == "sqlite":
             s.execute(sqlite.insert(Body).values(**row).on_conflict_do_nothing())
@@ -273,8 +274,31 @@ class Archive:
         return digest
 
     def save_article(self, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord) -> Outcome:
-        """Store one article and its fetch in one transaction; say what was done."""
-        return self._write(lambda s: self._save_one(s, run_id, rec, fetch))
+        """Store one article and its fetch in one transaction; say what was done.
+
+        Raises StorageError when it cannot be written (the archive is unusable, or it refuses
+        this article's data).
+        """
+        return self._save(lambda s: self._save_one(s, run_id, rec, fetch))
+
+    def save_articles(
+        self, run_id: int | None, items: Sequence[tuple[ArticleRecord, FetchRecord]]
+    ) -> list[Outcome]:
+        """Store several articles in ONE transaction; say what was done with each, in order.
+
+        All or nothing: if any article cannot be written, nothing of the batch is, and
+        StorageError is raised; the caller then saves them one by one (:meth:`save_article`) so
+        that one bad article does not cost the others.
+        """
+        if not items:
+            return []
+        return self._save(lambda s: [self._save_one(s, run_id, rec, fetch) for rec, fetch in items])
+
+    def _save(self, fn: Callable[[Session], T]) -> T:
+        try:
+            return self._write(fn)
+        except IntegrityError as exc:  # still violated after the retries: this data is refused
+            raise StorageError(f"cannot write to the archive: {exc.orig}") from exc
 
     def _save_one(
         self, s: Session, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord

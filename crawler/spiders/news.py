@@ -9,6 +9,7 @@ article is decided later by extraction.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
@@ -145,7 +146,9 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(source.domains)
         self.patterns = [re.compile(p) for p in source.article_urls]
         self.limit = limit
-        self._queued: set[str] = set()
+        # 16-byte digests of the article URLs queued so far: compact, as it grows with the site.
+        self._queued: set[bytes] = set()
+        self._sitemaps: set[str] = set()  # sitemap URLs requested so far
         self._aliased: set[str] = set()
         self.incremental: Incremental | None = None
 
@@ -243,7 +246,8 @@ class NewsSpider(scrapy.Spider):
                 return None
             if from_listing and self.patterns and not self.is_article_url(url):
                 return None
-        if url in self._queued:
+        digest = hashlib.blake2b(url.encode(), digest_size=16).digest()
+        if digest in self._queued:
             return _SKIP
         if url in self.waiting:
             self.logger.info("%s: not before %s (server asked to wait)", url, self.waiting[url])
@@ -255,7 +259,7 @@ class NewsSpider(scrapy.Spider):
         if self.limit is not None and len(self._queued) >= self.limit:
             self.crawler.stats.inc_value("newsvault/over_limit")
             return _SKIP
-        self._queued.add(url)
+        self._queued.add(digest)
         req = self._request(url, self.parse_article, priority=0, kind="article", lastmod=lastmod)
         return inc.article(req) if inc is not None else req
 
@@ -276,27 +280,56 @@ class NewsSpider(scrapy.Spider):
             yield from self._follow(url, from_listing=True, lastmod=entry.lastmod)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """Queue the articles of a urlset; read an index's sitemaps one after another.
+
+        The sitemaps of an index are chained (each request carries the rest in its meta) and
+        the next is fetched at a priority below the articles, so only one urlset's articles
+        wait in memory at a time, however large the site.
+        """
+        rest: list[tuple[str, int]] = list(response.meta.get("sitemap_rest", ()))
         if self._unchanged(response):
+            yield from self._next_sitemap(rest)
             return
         try:
             doc = parse_sitemap(maybe_gunzip(response.body, self._max_bytes))
         except CrawlError as exc:
             yield FailureItem(response.url, self.source.name, "sitemap", str(exc), response.status)
+            yield from self._next_sitemap(rest)
             return
         if doc.problem:
             yield self._broken(response, "sitemap", len(doc.entries), doc.problem)
         depth = int(response.meta.get("sitemap_depth", 0))
+        children: list[tuple[str, int]] = []
         for entry in doc.entries:
             url = urljoin(response.url, entry.url)
             if doc.kind == "index":
-                if depth >= _MAX_SITEMAP_DEPTH:
-                    continue
-                if host_in(urlsplit(url).hostname, self.allowed_domains):
-                    yield self._request(
-                        url, self.parse_sitemap, priority=90, kind="sitemap", sitemap_depth=depth + 1
-                    )
+                if depth < _MAX_SITEMAP_DEPTH and host_in(
+                    urlsplit(url).hostname, self.allowed_domains
+                ):
+                    children.append((url, depth + 1))
             else:
                 yield from self._follow(url, from_listing=True, lastmod=entry.lastmod)
+        yield from self._next_sitemap(children + rest, priority=90 if children else -1)
+
+    def _next_sitemap(self, chain: list[tuple[str, int]], priority: int = -1) -> Iterator[Any]:
+        # Skip what was asked for already; the request itself bypasses Scrapy's duplicate filter,
+        # which would otherwise drop it, and the rest of the chain with it. Nesting is bounded by
+        # sitemap_depth (_MAX_SITEMAP_DEPTH), cycles by the set of sitemaps seen.
+        while chain and chain[0][0] in self._sitemaps:
+            chain = chain[1:]
+        if chain:
+            (url, depth), rest = chain[0], chain[1:]
+            self._sitemaps.add(url)
+            req = self._request(
+                url,
+                self.parse_sitemap,
+                priority=priority,
+                kind="sitemap",
+                sitemap_depth=depth,
+                sitemap_rest=rest,
+                depth_reset=True,  # a chain is not link depth: DEPTH_LIMIT must not cut it
+            )
+            yield req.replace(dont_filter=True)
 
     def _broken(self, response: Response, what: str, found: int, problem: str) -> FailureItem:
         reason = f"malformed {what}, {found} entries recovered: {problem}"
@@ -364,6 +397,8 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
         kind, status, reason = _classify(failure)
+        if request is not None and request.meta.get("sitemap_rest"):
+            yield from self._next_sitemap(list(request.meta["sitemap_rest"]))  # keep the chain
         if kind == "ignored":
             self.logger.info(reason)
             return

@@ -1,0 +1,46 @@
+"""What an extraction worker process does with one fetched page.
+
+:func:`extract_page` runs in a worker of :class:`~pipeline.pipelines.ExtractPipeline`'s process
+pool (or in the crawling process when the pool is off). It takes the raw bytes as fetched (bytes
+pickle cheaply; decoding happens here, off the crawling process) and returns a compact
+:class:`PageResult`: the article, the fingerprint of its text, and the body already hashed and
+compressed as the archive stores it, so the crawling process spends its time fetching and
+writing, not on CPU-heavy work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.extract import Article, ExtractOptions, extract_article
+from pipeline.fingerprint import text_fingerprint
+from storage.bodies import pack_body
+
+__all__ = ["PRELOAD", "PageResult", "decode_html", "extract_page"]
+
+# Modules a forkserver imports once, so that every worker it forks starts warm.
+PRELOAD = ["pipeline.extract_worker", "trafilatura", "lxml.html"]
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """An extracted page: the article, its text fingerprint, and its body's sha256 and zlib form."""
+
+    article: Article
+    fingerprint: str
+    body_sha256: str
+    body_z: bytes
+
+
+def decode_html(body: bytes, encoding: str | None) -> str:
+    """The page as text, in its declared encoding (UTF-8 when unknown), never failing."""
+    try:
+        return body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+def extract_page(body: bytes, encoding: str | None, url: str, opts: ExtractOptions) -> PageResult:
+    """Extract one page. Raises NotAnArticle or ExtractionError as :func:`extract_article` does."""
+    article = extract_article(decode_html(body, encoding), url, opts)
+    digest, zdata = pack_body(body)
+    return PageResult(article, text_fingerprint(article.text), digest, zdata)
