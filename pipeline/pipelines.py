@@ -49,10 +49,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Extracted:
-    """A fetched page with its extracted article; ``key`` and ``fingerprint`` come from Dedupe.
-
-    ``packed_body``: the page's sha256 and zlib form, when the extraction worker computed them.
-    """
+    """A fetched page with its extracted article. ``key`` comes from Dedupe; ``fingerprint``
+    and ``packed_body`` (the page's sha256 and zlib form) from the extraction worker, and Dedupe
+    computes the fingerprint when it is missing."""
 
     page: ArticleItem
     article: Article
