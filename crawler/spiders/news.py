@@ -178,6 +178,7 @@ class NewsSpider(scrapy.Spider):
                 yield self._request(url, self.parse_feed, priority=100, kind="feed")
         for url in src.sitemaps:
             if url not in self.waiting:
+                self._sitemaps.add(url)
                 yield self._request(url, self.parse_sitemap, priority=90, kind="sitemap")
         if not src.feeds and not src.sitemaps:
             hosts = dict.fromkeys(
@@ -342,7 +343,10 @@ class NewsSpider(scrapy.Spider):
             key, _, value = line.partition(":")
             if key.strip().lower() == "sitemap" and value.strip():
                 url = urljoin(response.url, value.strip())
-                if host_in(urlsplit(url).hostname, self.allowed_domains):
+                if host_in(urlsplit(url).hostname, self.allowed_domains) and (
+                    url not in self._sitemaps
+                ):
+                    self._sitemaps.add(url)
                     yield self._request(url, self.parse_sitemap, priority=90, kind="sitemap")
 
     def parse_start(self, response: Response) -> Iterator[Any]:
