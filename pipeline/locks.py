@@ -82,13 +82,17 @@ class SourceLocks:
             self._loop = task.LoopingCall(self.beat)
             self._loop.start(self.heartbeat, now=False)
 
-    def release_all(self) -> None:
-        """Give back every held lock (errors are logged: a dead pid's lock goes stale anyway)."""
+    def release_all(self) -> list[str]:
+        """Give back every held lock; returns the errors (also logged: a dead pid's lock goes
+        stale anyway, but an archive that cannot be written is the caller's to report)."""
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        errors = []
         for name in self.held:
             try:
                 self.runlog.release(name)
             except StorageError as exc:
                 log.warning("%s: could not release the crawl lock: %s", name, exc)
+                errors.append(str(exc))
         self.held.clear()
+        return errors

@@ -428,4 +428,6 @@ class StorePipeline:
             self.archive.finish_run(self.run_id, status, counts, message=fatal)
         except StorageError as exc:
             log.error("could not record the end of run %s: %s", self.run_id, exc)
+            self.stats.set_value("newsvault/fatal", str(exc))
+            self.stats.set_value("newsvault/status", "failed")
         self.archive.close()

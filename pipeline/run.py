@@ -86,7 +86,7 @@ def run_crawl(
         locks.start_heartbeat()
         process.start()
     finally:
-        locks.release_all()
+        release_errors = locks.release_all()
         archive.close()
     for source, crawler in crawlers:
         stats = crawler.stats
@@ -107,4 +107,6 @@ def run_crawl(
     crawled = [r for r in results if r.status != "skipped"]
     if any(r.message for r in crawled) and all(r.status == "failed" for r in crawled):
         raise StorageError(next(r.message for r in crawled if r.message) or "storage failed")
+    if release_errors:  # the archive stopped taking writes at the very end (e.g. a full disk)
+        raise StorageError(release_errors[0])
     return results
