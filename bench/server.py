@@ -106,6 +106,10 @@ class StaticServer:
     def __enter__(self) -> StaticServer:
         nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
         if nginx:
+            # nginx's workers drop to an unprivileged user: the site must be readable to them
+            # (a mkdtemp folder is 0700).
+            for folder in (self.work, self.root):
+                folder.chmod(folder.stat().st_mode | 0o755)
             (self.work / "nginx-tmp").mkdir(exist_ok=True)
             conf = self.work / "nginx.conf"
             conf.write_text(

@@ -239,7 +239,9 @@ class Archive:
 
     def start_run(self, source: str, trigger: str = "manual", pid: int | None = None) -> int:
         def fn(s: Session) -> int:
-            run = Run(source=source, trigger=trigger, started_at=utcnow(), status="running", pid=pid)
+            run = Run(
+                source=source, trigger=trigger, started_at=utcnow(), status="running", pid=pid
+            )
             for name in RUN_COUNTERS:
                 setattr(run, name, 0)
             s.add(run)

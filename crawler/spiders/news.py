@@ -94,34 +94,39 @@ def _retry_after(value: bytes | None) -> float:
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
+def _is(failure: Failure, *types: type[BaseException]) -> bool:
+    """``failure.check`` with a type (Twisted leaves it untyped)."""
+    return failure.check(*types) is not None  # type: ignore[no-untyped-call]
+
+
 def _classify(failure: Failure) -> tuple[str, int | None, str]:
     """(kind, HTTP status, reason) of a failed request."""
     exc = failure.value
-    if failure.check(HttpError):
+    if _is(failure, HttpError):
         status = cast(HttpError, exc).response.status
         return "http", status, f"HTTP {status}"
-    if failure.check(BlockedRequest):
+    if _is(failure, BlockedRequest):
         return "blocked", None, str(exc)
-    if failure.check(RedirectLoop):
+    if _is(failure, RedirectLoop):
         return "redirect", None, str(exc)
-    if failure.check(IgnoreRequest):
+    if _is(failure, IgnoreRequest):
         text = str(exc)
         if "DOWNLOAD_MAXSIZE" in text:  # HttpCompressionMiddleware: a decompression bomb
             return "too-large", None, f"decompressed body {_TOO_LARGE} (gzip bomb?)"
         if "max redirections" in text:
             return "redirect", None, "too many redirects"
         return "ignored", None, text or "ignored (robots.txt or a download rule)"
-    if failure.check(CancelledError, DownloadCancelledError):
+    if _is(failure, CancelledError, DownloadCancelledError):
         return "too-large", None, f"download cancelled: {_TOO_LARGE}"
-    if failure.check(DNSLookupError, CannotResolveHostError):
+    if _is(failure, DNSLookupError, CannotResolveHostError):
         return "dns", None, f"DNS lookup failed: {exc}"
-    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
+    if _is(failure, TimeoutError, TCPTimedOutError, DownloadTimeoutError):
         return "timeout", None, f"timed out: {exc}"
-    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
+    if _is(failure, ConnectionRefusedError, DownloadConnectionRefusedError):
         return "connection", None, "connection refused"
-    if failure.check(ResponseDataLossError):
+    if _is(failure, ResponseDataLossError):
         return "truncated", None, "response cut short: fewer bytes than its Content-Length"
-    if failure.check(ConnectionLost, ConnectionDone):
+    if _is(failure, ConnectionLost, ConnectionDone):
         return "connection", None, "connection lost before the response was complete"
     name, text = type(exc).__name__, str(exc)
     if "ConnectionLost" in text or "ConnectionDone" in text or "reset" in text.lower():
@@ -240,7 +245,8 @@ class NewsSpider(scrapy.Spider):
         it is queued already, not due or over the limit. ``known``: a stored article's re-check."""
         url = canonical_url(url)
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not host_in(parts.hostname, self.allowed_domains):
+        on_site = host_in(parts.hostname, self.allowed_domains)
+        if parts.scheme not in ("http", "https") or not on_site:
             return None
         if not known:
             if not from_listing and not self.is_article_url(url):

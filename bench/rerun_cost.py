@@ -13,7 +13,7 @@ It prints the requests the server saw and the wall time of each run, as ratios t
 and checks what was stored. Exit status 1 if the unchanged re-run made 5% or more of the first
 run's requests, or if the archive does not hold what it should.
 
-    .venv/bin/python bench/incremental.py [--articles 500] [--seed 7]
+    .venv/bin/python bench/rerun_cost.py [--articles 500] [--seed 7]
 """
 
 from __future__ import annotations
