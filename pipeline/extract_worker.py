@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.extract import Article, ExtractOptions, extract_article
-from pipeline.fingerprint import text_fingerprint
+from pipeline.fingerprint import simhash, text_fingerprint
 from storage.bodies import pack_body
 
 __all__ = ["PRELOAD", "PageResult", "decode_html", "extract_page"]
@@ -23,12 +23,14 @@ PRELOAD = ["pipeline.extract_worker", "trafilatura", "lxml.html"]
 
 @dataclass(frozen=True, slots=True)
 class PageResult:
-    """An extracted page: the article, its text fingerprint, and its body's sha256 and zlib form."""
+    """An extracted page: the article, its text fingerprint and simhash (None for short texts),
+    and its body's sha256 and zlib form."""
 
     article: Article
     fingerprint: str
     body_sha256: str
     body_z: bytes
+    simhash: int | None = None
 
 
 def decode_html(body: bytes, encoding: str | None) -> str:
@@ -43,4 +45,6 @@ def extract_page(body: bytes, encoding: str | None, url: str, opts: ExtractOptio
     """Extract one page. Raises NotAnArticle or ExtractionError as :func:`extract_article` does."""
     article = extract_article(decode_html(body, encoding), url, opts)
     digest, zdata = pack_body(body)
-    return PageResult(article, text_fingerprint(article.text), digest, zdata)
+    return PageResult(
+        article, text_fingerprint(article.text), digest, zdata, simhash(article.text)
+    )

@@ -58,6 +58,8 @@ class Extracted:
     key: str = ""
     fingerprint: str = ""
     packed_body: tuple[str, bytes] | None = None
+    simhash: int | None = None
+    has_simhash: bool = False
 
 
 def extract_options(source: Source) -> ExtractOptions:
@@ -173,6 +175,8 @@ class ExtractPipeline:
             article=result.article,
             fingerprint=result.fingerprint,
             packed_body=(result.body_sha256, result.body_z),
+            simhash=result.simhash,
+            has_simhash=True,
         )
 
 
@@ -386,7 +390,7 @@ class StorePipeline:
             description=a.description,
             tags=a.tags,
             image_url=a.image_url,
-            simhash=simhash(a.text),
+            simhash=item.simhash if item.has_simhash else simhash(a.text),
         )
         body = PackedBody(page.html, *item.packed_body) if item.packed_body else page.html
         fetch = FetchRecord(
