@@ -150,6 +150,23 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _content_columns(rec: ArticleRecord) -> dict[str, Any]:
+    """The article columns an extraction fills: everything but identity and fetch times."""
+    return {
+        "title": rec.title,
+        "authors": list(rec.authors),
+        "published_at": rec.published_at,
+        "modified_at": rec.modified_at,
+        "language": rec.language,
+        "site_name": rec.site_name,
+        "description": rec.description,
+        "tags": list(rec.tags),
+        "image_url": rec.image_url,
+        "text": rec.text,
+        "text_hash": rec.text_hash,
+    }
+
+
 def _article_dict(a: Article) -> dict[str, Any]:
     return {
         "id": a.id,
@@ -321,19 +338,7 @@ class Archive:
                 self._add_fetch(s, run_id, art_id, fetch, self._put_body(s, fetch.body))
                 return Outcome.DUPLICATE
         digest = self._put_body(s, fetch.body)
-        fields = {
-            "title": rec.title,
-            "authors": list(rec.authors),
-            "published_at": rec.published_at,
-            "modified_at": rec.modified_at,
-            "language": rec.language,
-            "site_name": rec.site_name,
-            "description": rec.description,
-            "tags": list(rec.tags),
-            "image_url": rec.image_url,
-            "text": rec.text,
-            "text_hash": rec.text_hash,
-        }
+        fields = _content_columns(rec)
         if art is None:
             art = Article(
                 source=rec.source,
@@ -456,17 +461,7 @@ class Archive:
                 {
                     "source": rec.source,
                     "url": rec.url,
-                    "title": rec.title,
-                    "authors": list(rec.authors),
-                    "published_at": rec.published_at,
-                    "modified_at": rec.modified_at,
-                    "language": rec.language,
-                    "site_name": rec.site_name,
-                    "description": rec.description,
-                    "tags": list(rec.tags),
-                    "image_url": rec.image_url,
-                    "text": rec.text,
-                    "text_hash": rec.text_hash,
+                    **_content_columns(rec),
                     "first_fetched_at": at,
                     "last_fetched_at": at,
                     "last_changed_at": at,
@@ -493,19 +488,7 @@ class Archive:
                 result: Any = s.execute(
                     update(Article)
                     .where(Article.id == article_id)
-                    .values(
-                        title=rec.title,
-                        authors=list(rec.authors),
-                        published_at=rec.published_at,
-                        modified_at=rec.modified_at,
-                        language=rec.language,
-                        site_name=rec.site_name,
-                        description=rec.description,
-                        tags=list(rec.tags),
-                        image_url=rec.image_url,
-                        text=rec.text,
-                        text_hash=rec.text_hash,
-                    )
+                    .values(**_content_columns(rec))
                 )
                 n += int(result.rowcount)
             return n
