@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.extract import Article, ExtractOptions, extract_article
-from pipeline.fingerprint import simhash, text_fingerprint
+from pipeline.fingerprint import text_hashes
 from storage.bodies import pack_body
 
 __all__ = ["PRELOAD", "PageResult", "decode_html", "extract_page"]
@@ -45,6 +45,5 @@ def extract_page(body: bytes, encoding: str | None, url: str, opts: ExtractOptio
     """Extract one page. Raises NotAnArticle or ExtractionError as :func:`extract_article` does."""
     article = extract_article(decode_html(body, encoding), url, opts)
     digest, zdata = pack_body(body)
-    return PageResult(
-        article, text_fingerprint(article.text), digest, zdata, simhash(article.text)
-    )
+    fingerprint, sim = text_hashes(article.text)
+    return PageResult(article, fingerprint, digest, zdata, sim)

@@ -29,6 +29,7 @@ __all__ = [
     "simhash",
     "simhash_bands",
     "text_fingerprint",
+    "text_hashes",
 ]
 
 #: texts shorter than this (in words) get no simhash: too few shingles to compare safely.
@@ -50,13 +51,18 @@ _COUNTER = re.compile(  # digits only: "a share of the profits" is text, not a c
     r"|retweets?|reposts?)\b",
     re.IGNORECASE,
 )
+# Every match of _RELATIVE contains one of these: texts without them skip its costly scan.
+_RELATIVE_HINT = re.compile(r"ago\b|just\s+now\b", re.IGNORECASE)
+_COUNTER_HINT = re.compile(r"\d")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def normalise_text(text: str) -> str:
     """Case-folded words separated by single spaces, without relative times and counters."""
-    text = _RELATIVE.sub(" ", text)
-    text = _COUNTER.sub(" ", text)
+    if _RELATIVE_HINT.search(text):
+        text = _RELATIVE.sub(" ", text)
+    if _COUNTER_HINT.search(text):
+        text = _COUNTER.sub(" ", text)
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
@@ -67,26 +73,59 @@ def normalise_title(title: str | None) -> str:
 
 def text_fingerprint(text: str) -> str:
     """sha256 (hex) of :func:`normalise_text`."""
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return _sha256(normalise_text(text))
 
 
 def simhash(text: str) -> int | None:
     """64-bit simhash of the word 3-shingles of the normalised text, as a signed 64-bit integer
-    (so it fits a database BIGINT); None when the text has fewer than MIN_SIMHASH_WORDS words."""
-    words = normalise_text(text).split()
+    (so it fits a database BIGINT); None when the text has fewer than MIN_SIMHASH_WORDS words.
+
+    Bit k is set when more than half of the shingles' 64-bit blake2b hashes have bit k set."""
+    return _simhash(normalise_text(text))
+
+
+def text_hashes(text: str) -> tuple[str, int | None]:
+    """(:func:`text_fingerprint`, :func:`simhash`) of ``text``, normalising it once."""
+    norm = normalise_text(text)
+    return _sha256(norm), _simhash(norm)
+
+
+def _sha256(norm: str) -> str:
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+# byte value -> its 8 bits spread into 8 counters of 32 bits each (bit t at 32*t), so adding
+# these numbers counts, for each bit position of a byte, how many bytes had it set
+_SPREAD = tuple(sum(((b >> t) & 1) << (32 * t) for t in range(8)) for b in range(256))
+_FIELD = (1 << 32) - 1
+
+
+def _simhash(norm: str) -> int | None:
+    words = norm.split()
     if len(words) < MIN_SIMHASH_WORDS:
         return None
     n = len(words) - _SHINGLE + 1
-    bits = [f"{_hash64(' '.join(words[i : i + _SHINGLE])):064b}" for i in range(n)]
-    # column i of the bit strings is bit 63-i of every shingle hash: a bit is set in the
-    # simhash when more than half of the shingles have it
-    columns = zip(*bits, strict=True)
-    value = int("".join("1" if col.count("1") * 2 > n else "0" for col in columns), 2)
+    if n >= _FIELD:  # cannot happen below 4 billion words; keeps the counters exact
+        raise ValueError("text too long for a simhash")
+    spread, blake2b = _SPREAD, hashlib.blake2b
+    # c0 counts the bits of each hash's first (most significant) byte, ..., c7 of its last
+    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = 0
+    for shingle in map(" ".join, zip(words, words[1:], words[2:], strict=False)):
+        d = blake2b(shingle.encode("utf-8"), digest_size=8).digest()
+        c0 += spread[d[0]]
+        c1 += spread[d[1]]
+        c2 += spread[d[2]]
+        c3 += spread[d[3]]
+        c4 += spread[d[4]]
+        c5 += spread[d[5]]
+        c6 += spread[d[6]]
+        c7 += spread[d[7]]
+    value = 0
+    for j, counts in enumerate((c0, c1, c2, c3, c4, c5, c6, c7)):
+        for t in range(8):
+            if (counts >> (32 * t) & _FIELD) * 2 > n:
+                value |= 1 << (8 * (7 - j) + t)
     return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _hash64(shingle: str) -> int:
-    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def hamming(a: int, b: int) -> int:

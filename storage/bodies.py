@@ -11,7 +11,9 @@ import zlib
 
 __all__ = ["ZLIB_LEVEL", "PackedBody", "pack_body"]
 
-ZLIB_LEVEL = 6
+# Level 3 costs half the CPU of the default 6 for bodies about 7% larger (news pages, 55 KiB raw:
+# 11.5 KiB against 10.7 KiB); reading back is the same at any level.
+ZLIB_LEVEL = 3
 
 
 def pack_body(body: bytes) -> tuple[str, bytes]:
