@@ -20,7 +20,6 @@ import os
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -36,8 +35,10 @@ from pipeline.fingerprint import MAX_BAND_DISTANCE, normalise_title, text_finger
 from pipeline.urls import canonical_url
 from storage import incremental as inc
 from storage.bodies import PackedBody, pack_body
+from storage.bulk import save_plain_new
 from storage.db import open_engine
 from storage.models import Article, Backoff, Body, Failure, Fetch, Run
+from storage.records import ArticleRecord, FetchRecord, content_columns, header_value
 
 __all__ = [
     "Archive",
@@ -109,62 +110,6 @@ class Outcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
-
-
-@dataclass(frozen=True, slots=True)
-class FetchRecord:
-    """One HTTP response as fetched: final URL, time, status, headers and the raw body."""
-
-    url: str
-    fetched_at: datetime
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
-    lastmod: str | None = None  # the sitemap/feed date that listed the URL, if any
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleRecord:
-    """An extracted, cleaned article ready to store. ``url`` is its canonical URL."""
-
-    source: str
-    url: str
-    text: str
-    text_hash: str
-    title: str | None = None
-    authors: tuple[str, ...] = ()
-    published_at: str | None = None
-    modified_at: str | None = None
-    language: str | None = None
-    site_name: str | None = None
-    description: str | None = None
-    tags: tuple[str, ...] = ()
-    image_url: str | None = None
-    simhash: int | None = None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for k, v in headers.items():
-        if k.lower() == name:
-            return v[:512]
-    return None
-
-
-def _content_columns(rec: ArticleRecord) -> dict[str, Any]:
-    """The article columns an extraction fills: everything but identity and fetch times."""
-    return {
-        "title": rec.title,
-        "authors": list(rec.authors),
-        "published_at": rec.published_at,
-        "modified_at": rec.modified_at,
-        "language": rec.language,
-        "site_name": rec.site_name,
-        "description": rec.description,
-        "tags": list(rec.tags),
-        "image_url": rec.image_url,
-        "text": rec.text,
-        "text_hash": rec.text_hash,
-    }
 
 
 def _article_dict(a: Article) -> dict[str, Any]:
@@ -311,7 +256,16 @@ class Archive:
         """
         if not items:
             return []
-        return self._save(lambda s: [self._save_one(s, run_id, rec, fetch) for rec, fetch in items])
+
+        def fn(s: Session) -> list[Outcome]:
+            # the plainly new articles in a few multi-row statements, then the rest one by one
+            plain = save_plain_new(s, run_id, items, self.near_duplicate_distance)
+            return [
+                Outcome.NEW if i in plain else self._save_one(s, run_id, rec, fetch)
+                for i, (rec, fetch) in enumerate(items)
+            ]
+
+        return self._save(fn)
 
     def _save(self, fn: Callable[[Session], T]) -> T:
         try:
@@ -338,7 +292,7 @@ class Archive:
                 self._add_fetch(s, run_id, art_id, fetch, self._put_body(s, fetch.body))
                 return Outcome.DUPLICATE
         digest = self._put_body(s, fetch.body)
-        fields = _content_columns(rec)
+        fields = content_columns(rec)
         if art is None:
             art = Article(
                 source=rec.source,
@@ -370,8 +324,8 @@ class Archive:
             s.flush()
             inc.add_revision(s, art, art.revision_count, fetch.fetched_at, run_id)
             outcome = Outcome.UPDATED
-        art.etag = _header(fetch.headers, "etag")
-        art.last_modified = _header(fetch.headers, "last-modified")
+        art.etag = header_value(fetch.headers, "etag")
+        art.last_modified = header_value(fetch.headers, "last-modified")
         if is_later(fetch.lastmod, art.listed_lastmod):
             art.listed_lastmod = fetch.lastmod
         fetched_key = canonical_url(fetch.url)
@@ -461,7 +415,7 @@ class Archive:
                 {
                     "source": rec.source,
                     "url": rec.url,
-                    **_content_columns(rec),
+                    **content_columns(rec),
                     "first_fetched_at": at,
                     "last_fetched_at": at,
                     "last_changed_at": at,
@@ -488,7 +442,7 @@ class Archive:
                 result: Any = s.execute(
                     update(Article)
                     .where(Article.id == article_id)
-                    .values(**_content_columns(rec))
+                    .values(**content_columns(rec))
                 )
                 n += int(result.rowcount)
             return n
