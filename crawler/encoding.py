@@ -19,7 +19,7 @@ from w3lib.encoding import (
 
 __all__ = ["looks_binary", "page_encoding"]
 
-_CONTROL = frozenset(range(0, 9)) | frozenset(range(14, 32)) | {11, 127}
+_CONTROL = bytes([*range(0, 9), 11, *range(14, 32), 127])
 
 
 def _decodes(body: bytes, encoding: str | None) -> str | None:
@@ -60,5 +60,5 @@ def looks_binary(body: bytes) -> bool:
     sample = body[:4096]
     if not sample or read_bom(sample)[0]:
         return False
-    controls = sum(1 for b in sample if b in _CONTROL)
+    controls = len(sample) - len(sample.translate(None, _CONTROL))  # counted in C
     return controls > len(sample) // 20

@@ -64,7 +64,10 @@ def scrapy_settings(
         "NEWSVAULT_TRIGGER": trigger,
         "USER_AGENT": c.user_agent,
         "ROBOTSTXT_OBEY": c.obey_robots,
-        "CONCURRENT_REQUESTS": 32,
+        # Scrapy 2.19 under asyncio does not hold CONCURRENT_REQUESTS_PER_DOMAIN (its downloader
+        # hands out a slot's whole queue before the first download marks itself started), so
+        # the per-crawler cap, which it does hold, is what keeps one source's site within it.
+        "CONCURRENT_REQUESTS": c.concurrency_per_domain,
         "CONCURRENT_REQUESTS_PER_DOMAIN": c.concurrency_per_domain,
         # Scrapy starts this many tasks for the output of EVERY response; ours yield one item
         # (or a list of requests, scheduled synchronously), so 100 (the default) is pure cost.

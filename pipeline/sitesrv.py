@@ -73,6 +73,7 @@ class LocalSite:
         self.root = root.resolve()
         self.requests: list[str] = []
         self.answers: list[Answer] = []
+        self.clients: set[tuple[str, int]] = set()  # (address, port): one per TCP connection
         self._lock = threading.Lock()
         site = self
 
@@ -98,6 +99,7 @@ class LocalSite:
                 else:
                     body, ctype = b"<html><body><h1>Not found</h1></body></html>", "text/html"
                 with site._lock:
+                    site.clients.add(self.client_address[:2])
                     site.requests.append(self.path)
                     site.answers.append(Answer(self.path, status, inm, ims))
                 self._send(status, body, ctype, headers)
