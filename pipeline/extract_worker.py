@@ -10,16 +10,19 @@ writing, not on CPU-heavy work.
 
 from __future__ import annotations
 
+import time
+from collections.abc import MutableSequence
 from dataclasses import dataclass
 
 from pipeline.extract import Article, ExtractOptions, extract_article
 from pipeline.fingerprint import text_hashes
 from storage.bodies import pack_body
 
-__all__ = ["PRELOAD", "PageResult", "decode_html", "extract_page"]
+__all__ = ["PRELOAD", "PageResult", "decode_html", "extract_page", "extract_timed", "init_worker"]
 
 # Modules a forkserver imports once, so that every worker it forks starts warm.
 PRELOAD = ["pipeline.extract_worker", "trafilatura", "lxml.html"]
+
 
 @dataclass(frozen=True, slots=True)
 class PageResult:
@@ -47,3 +50,29 @@ def extract_page(body: bytes, encoding: str | None, url: str, opts: ExtractOptio
     digest, zdata = pack_body(body)
     fingerprint, sim = text_hashes(article.text)
     return PageResult(article, fingerprint, digest, zdata, sim)
+
+
+# Per in-flight page slot: when a worker started it (time.monotonic(), system-wide on Linux), or
+# 0.0. Shared with the crawling process, which measures a page's time limit from its start, not
+# from when it was queued (see ExtractPipeline).
+_STARTS: MutableSequence[float] | None = None
+
+
+def init_worker(starts: MutableSequence[float]) -> None:
+    """Pool initializer: keep the shared start-time array."""
+    global _STARTS
+    _STARTS = starts
+
+
+def extract_timed(
+    slot: int, body: bytes, encoding: str | None, url: str, opts: ExtractOptions
+) -> PageResult:
+    """:func:`extract_page`, recording its start in slot ``slot`` of the shared array."""
+    starts = _STARTS
+    if starts is not None:
+        starts[slot] = time.monotonic()
+    try:
+        return extract_page(body, encoding, url, opts)
+    finally:
+        if starts is not None:
+            starts[slot] = 0.0

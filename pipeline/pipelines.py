@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.config import Source
 from pipeline.errors import ExtractionError, NotAnArticle, StorageError
 from pipeline.extract import Article, ExtractOptions
-from pipeline.extract_worker import PRELOAD, PageResult, extract_page
+from pipeline.extract_worker import PRELOAD, PageResult, extract_page, extract_timed, init_worker
 from pipeline.fingerprint import simhash, text_fingerprint
 from pipeline.urls import canonical_url, prefer_canonical
 
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: pages handed to each extraction worker at once: one in work, one waiting, so a worker never
+#: idles while the crawling process is busy
+PAGES_PER_WORKER = 2
 
 
 @dataclass(slots=True)
@@ -74,7 +79,12 @@ def _skip(stats: Any, why: str) -> DropItem:
 
 class ExtractPipeline:
     """Extracts in ``workers`` processes; a page that takes longer than ``timeout`` seconds fails
-    alone (an "extraction" failure) and its stuck worker is killed and replaced."""
+    alone (an "extraction" failure) and its stuck worker is killed and replaced.
+
+    Each worker has up to :data:`PAGES_PER_WORKER` pages handed to it, so that it never waits
+    for the crawling process between pages. The time limit still measures a page's own
+    extraction: the worker records when it starts a page in a shared array, and the limit counts
+    from there, not from when the page was queued."""
 
     def __init__(
         self, workers: int, stats: Any, crawler: Crawler | None = None, timeout: float = 0
@@ -85,7 +95,10 @@ class ExtractPipeline:
         self.crawler = crawler
         self.opts = ExtractOptions()
         self.pool: Executor | None = None
+        self._starts: Any = None  # the pool's shared start-time array
         self._busy: asyncio.Semaphore | None = None
+        self._slots = max(0, workers) * PAGES_PER_WORKER
+        self._free_slots = list(range(self._slots))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -108,7 +121,10 @@ class ExtractPipeline:
     def _new_pool(self) -> Executor:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)  # workers fork warm, trafilatura imported once
-        return ProcessPoolExecutor(self.workers, mp_context=ctx)
+        self._starts = ctx.RawArray("d", self._slots)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=init_worker, initargs=(self._starts,)
+        )
 
     def _replace_pool(self, broken: Executor) -> None:
         """Kill ``broken``'s workers (one may be stuck in a page) and start a fresh pool."""
@@ -129,21 +145,24 @@ class ExtractPipeline:
         # Raw bytes go to the worker (cheaper to pickle than str); decoding happens there.
         if self.pool is None:
             return extract_page(page.html, page.encoding, page.url, self.opts)
-        # At most one page per worker is handed to the pool, so the time limit measures the
-        # page's own extraction, not its wait in the pool's queue.
         if self._busy is None:
-            self._busy = asyncio.Semaphore(self.workers)
+            self._busy = asyncio.Semaphore(self._slots)
         async with self._busy:
-            return await self._extract_in_pool(page)
-
-    async def _extract_in_pool(self, page: ArticleItem) -> PageResult:
-        for attempt in (1, 2):
-            pool = self.pool
-            assert pool is not None
-            future = pool.submit(extract_page, page.html, page.encoding, page.url, self.opts)
+            slot = self._free_slots.pop()
             try:
-                return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout or None)
+                return await self._extract_in_pool(page, slot)
+            finally:
+                self._free_slots.append(slot)
+
+    async def _extract_in_pool(self, page: ArticleItem, slot: int) -> PageResult:
+        for attempt in (1, 2):
+            pool, starts = self.pool, self._starts
+            assert pool is not None
+            future = pool.submit(extract_timed, slot, page.html, page.encoding, page.url, self.opts)
+            try:
+                return await self._within_limit(asyncio.wrap_future(future), starts, slot)
             except TimeoutError:
+                future.cancel()
                 self._replace_pool(pool)
                 raise ExtractionError(
                     f"extraction took longer than {self.timeout:g} s (crawl.extract_timeout); "
@@ -156,6 +175,24 @@ class ExtractPipeline:
                 if attempt == 2:
                     raise ExtractionError("the extraction worker died on this page") from None
         raise AssertionError("unreachable")
+
+    async def _within_limit(
+        self, result: asyncio.Future[PageResult], starts: Any, slot: int
+    ) -> PageResult:
+        """``result``'s value; TimeoutError once its page has run ``timeout`` seconds in a
+        worker (time spent queued does not count)."""
+        while self.timeout:
+            started = starts[slot]
+            ran = time.monotonic() - started if started else 0.0
+            done, _ = await asyncio.wait({result}, timeout=max(self.timeout - ran, 0.01))
+            if done:
+                break
+            started = starts[slot]
+            if started and time.monotonic() - started >= self.timeout:
+                # its exception (the pool is killed next) is nobody's to read
+                result.add_done_callback(lambda f: f.cancelled() or f.exception())
+                raise TimeoutError
+        return await result
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):

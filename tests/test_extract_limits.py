@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -94,3 +95,48 @@ def test_binary_sniffing() -> None:
     assert not looks_binary(article_html("A page").encode())
     assert not looks_binary("\ufeffUTF-16 page".encode("utf-16"))
     assert not looks_binary(b"")
+
+
+def test_the_limit_counts_from_when_a_worker_starts_the_page_not_from_queueing() -> None:
+    """A page still waiting for a worker (its start slot 0.0) is never timed out; one that a
+    worker started longer ago than the limit is."""
+    pipe = ExtractPipeline(workers=0, stats=get_crawler().stats, timeout=0.05)
+
+    async def queued_then_done() -> object:
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[object] = loop.create_future()
+        loop.call_later(0.3, result.set_result, "extracted")  # 6x the limit, all of it queued
+        return await pipe._within_limit(result, [0.0], 0)  # type: ignore[arg-type]
+
+    assert asyncio.run(queued_then_done()) == "extracted"
+
+    async def started_long_ago() -> object:
+        result: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        starts = [time.monotonic() - 1.0]
+        return await pipe._within_limit(result, starts, 0)  # type: ignore[arg-type]
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(started_long_ago())
+
+
+def test_pages_queued_behind_a_stuck_page_are_extracted() -> None:
+    """Two pages per worker are in flight; when the first is over the limit and its worker is
+    killed, the page that waited behind it is extracted on the fresh pool."""
+    slow = "<html><body><article>" + "".join(f"<p>{LOREM} {i}</p>" for i in range(5000))
+    pipe = _pipeline(timeout=0.3)
+    try:
+
+        async def run() -> list[object]:
+            return list(
+                await asyncio.gather(
+                    pipe.process_item(_item(slow, "/news/slow")),
+                    pipe.process_item(_item(article_html("Queued story"), "/news/queued")),
+                )
+            )
+
+        first, second = asyncio.run(run())
+    finally:
+        pipe.close_spider()
+    assert isinstance(first, FailureItem) and "crawl.extract_timeout" in first.reason
+    assert isinstance(second, Extracted), second
+    assert second.article.title == "Queued story"
