@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
+import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -65,6 +66,15 @@ class Extracted:
     packed_body: tuple[str, bytes] | None = None
     simhash: int | None = None
     has_simhash: bool = False
+
+
+def _preload() -> list[str]:
+    """Modules the forkserver imports once for all workers: the extraction modules, and the
+    main module's. (Every worker runs the main module again, ``-m pipeline.cli`` included; with
+    its imports already loaded that costs nothing, otherwise each worker imports the CLI's.)"""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    main = [spec.name] if spec is not None and spec.name else []
+    return ["__main__", *main, *PRELOAD]
 
 
 def extract_options(source: Source) -> ExtractOptions:
@@ -120,7 +130,7 @@ class ExtractPipeline:
 
     def _new_pool(self) -> Executor:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)  # workers fork warm, trafilatura imported once
+        ctx.set_forkserver_preload(_preload())  # workers fork warm: imports done once
         self._starts = ctx.RawArray("d", self._slots)
         return ProcessPoolExecutor(
             self.workers, mp_context=ctx, initializer=init_worker, initargs=(self._starts,)
