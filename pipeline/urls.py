@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
@@ -69,7 +70,8 @@ def _parts(url: str) -> tuple[str, str, str, str, list[tuple[str, str]]]:
     return scheme, netloc, host, parts.path or "/", query
 
 
-def _fold(url: str) -> tuple[str, set[str]]:
+@lru_cache(maxsize=4096)  # a page's URL is folded several times on its way to the archive
+def _fold(url: str) -> tuple[str, frozenset[str]]:
     """The canonical form of ``url`` and the kinds of variant folded away to reach it."""
     scheme, netloc, host, path, query = _parts(url)
     why: set[str] = set()
@@ -98,7 +100,7 @@ def _fold(url: str) -> tuple[str, set[str]]:
             path = path[: -len(suffix)] + repl
             why.add("amp")
             break
-    return urlunsplit((scheme, netloc, path, urlencode(kept, doseq=True), "")), why
+    return urlunsplit((scheme, netloc, path, urlencode(kept, doseq=True), "")), frozenset(why)
 
 
 def canonical_url(url: str) -> str:
