@@ -18,10 +18,19 @@ from pipeline.extract import Article, ExtractOptions, extract_article
 from pipeline.fingerprint import text_hashes
 from storage.bodies import pack_body
 
-__all__ = ["PRELOAD", "PageResult", "decode_html", "extract_page", "extract_timed", "init_worker"]
+__all__ = [
+    "PRELOAD",
+    "PageResult",
+    "decode_html",
+    "extract_page",
+    "extract_timed",
+    "init_worker",
+    "warm_up",
+]
 
-# Modules a forkserver imports once, so that every worker it forks starts warm.
-PRELOAD = ["pipeline.extract_worker", "trafilatura", "lxml.html"]
+# Modules a forkserver imports once, so that every worker it forks starts warm; the last one
+# extracts a page and freezes the heap (see pipeline/prefork.py).
+PRELOAD = ["pipeline.extract_worker", "trafilatura", "lxml.html", "pipeline.prefork"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +85,24 @@ def extract_timed(
     finally:
         if starts is not None:
             starts[slot] = 0.0
+
+
+_WARM_UP_PAGE = (
+    "<html lang='en'><head><title>Warm-up | Site</title>"
+    "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"headline\": \"Warm-up\"}"
+    "</script></head><body><nav class='menu'><a href='/'>Home</a></nav><article><h1>Warm-up</h1>"
+    + "".join(
+        f"<p>Paragraph {i} of a page that loads what the first real page would load, so that "
+        "workers forked after it start with it loaded.</p>"
+        for i in range(6)
+    )
+    + "</article><div class='comments'><form><textarea></textarea></form></div></body></html>"
+).encode()
+
+
+def warm_up() -> None:
+    """Extract one built-in page, loading what extraction loads lazily. Never raises."""
+    try:
+        extract_page(_WARM_UP_PAGE, "utf-8", "http://warm-up.invalid/news/1", ExtractOptions())
+    except Exception:  # noqa: S110 - a warm-up that fails only costs the first page its speed
+        pass
