@@ -1,4 +1,5 @@
-"""The archive's read/write API: the only place with sessions or SQL.
+"""The archive's read/write API: the only place that opens sessions (storage/incremental.py and
+storage/bulk.py run their SQL inside them).
 
 Each article is saved whole (article row, its new revision, aliases, raw body, fetch row
 together) inside one short transaction, alone (:meth:`Archive.save_article`) or with a batch of
