@@ -30,8 +30,15 @@ from pipeline.dates import is_later
 from pipeline.fingerprint import hamming, simhash_bands
 from pipeline.urls import canonical_url
 from storage.bodies import PackedBody, pack_body
+from storage.incremental import REVISION_COPIES
 from storage.models import Alias, Article, Backoff, Body, Fetch, Revision
-from storage.records import ArticleRecord, FetchRecord, content_columns, header_value
+from storage.records import (
+    ArticleRecord,
+    FetchRecord,
+    content_columns,
+    fetch_columns,
+    header_value,
+)
 
 __all__ = ["save_plain_new"]
 
@@ -84,10 +91,13 @@ def _band_neighbours(s: Session, source: str, sims: list[int]) -> dict[tuple[int
 
 
 def _plain(
-    s: Session, items: Sequence[tuple[ArticleRecord, FetchRecord]], distance: int | None
+    s: Session,
+    items: Sequence[tuple[ArticleRecord, FetchRecord]],
+    fetched_keys: Sequence[str],
+    distance: int | None,
 ) -> list[int]:
-    """Indices of the items that are plainly new (see the module's docstring)."""
-    fetched_keys = [canonical_url(fetch.url) for _, fetch in items]
+    """Indices of the items that are plainly new (see the module's docstring);
+    ``fetched_keys``: the canonical form of each item's fetched URL."""
     known_urls = _known_urls(s, {rec.url for rec, _ in items} | set(fetched_keys))
     by_source: dict[str, list[ArticleRecord]] = {}
     for rec, _ in items:
@@ -133,7 +143,8 @@ def save_plain_new(
     dialect = s.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql") or not items:
         return set()
-    plain = _plain(s, items, distance)
+    fetched_keys = [canonical_url(fetch.url) for _, fetch in items]
+    plain = _plain(s, items, fetched_keys, distance)
     if not plain:
         return set()
     bodies: dict[str, dict[str, Any]] = {}
@@ -184,39 +195,19 @@ def save_plain_new(
                 "number": 1,
                 "seen_at": fetch.fetched_at,
                 "run_id": run_id,
-                "title": row["title"],
-                "text": row["text"],
-                "text_hash": row["text_hash"],
-                "body_sha256": row["body_sha256"],
-                "authors": row["authors"],
-                "published_at": row["published_at"],
-                "modified_at": row["modified_at"],
-                "description": row["description"],
-                "tags": row["tags"],
-                "image_url": row["image_url"],
+                **{name: row[name] for name in REVISION_COPIES},
             }
         )
-        fetched_key = canonical_url(fetch.url)
-        if fetched_key != rec.url:
+        if fetched_keys[i] != rec.url:
             aliases.append(
                 {
-                    "url": fetched_key,
+                    "url": fetched_keys[i],
                     "article_id": art_id,
                     "reason": "canonical",
                     "first_seen_at": fetch.fetched_at,
                 }
             )
-        fetches.append(
-            {
-                "run_id": run_id,
-                "article_id": art_id,
-                "url": fetch.url,
-                "fetched_at": fetch.fetched_at,
-                "status": fetch.status,
-                "headers": dict(fetch.headers),
-                "body_sha256": row["body_sha256"],
-            }
-        )
+        fetches.append(fetch_columns(fetch, run_id, art_id, row["body_sha256"]))
     s.execute(insert(_table(Revision)), revisions)
     if aliases:
         s.execute(insert(_table(Alias)), aliases)

@@ -24,6 +24,7 @@ from storage.models import Alias, Article, Failure, Revision, Validator
 
 __all__ = [
     "CONTENT_REASONS",
+    "REVISION_COPIES",
     "UrlState",
     "add_alias",
     "add_revision",
@@ -36,6 +37,20 @@ __all__ = [
     "save_validators",
     "set_simhash",
 ]
+
+#: the article columns a revision keeps a copy of
+REVISION_COPIES = (
+    "title",
+    "text",
+    "text_hash",
+    "body_sha256",
+    "authors",
+    "published_at",
+    "modified_at",
+    "description",
+    "tags",
+    "image_url",
+)
 
 #: alias reasons that mean "another page with the same text", not "another URL of this page"
 CONTENT_REASONS = frozenset({"same-text", "near-duplicate"})
@@ -123,24 +138,10 @@ def add_revision(
     s: Session, art: Article, number: int, seen_at: datetime, run_id: int | None
 ) -> None:
     """Write revision ``number`` as a copy of the article row's current content."""
-    s.add(
-        Revision(
-            article_id=art.id,
-            number=number,
-            seen_at=seen_at,
-            run_id=run_id,
-            title=art.title,
-            text=art.text,
-            text_hash=art.text_hash,
-            body_sha256=art.body_sha256,
-            authors=list(art.authors or []),
-            published_at=art.published_at,
-            modified_at=art.modified_at,
-            description=art.description,
-            tags=list(art.tags or []),
-            image_url=art.image_url,
-        )
-    )
+    copied = {name: getattr(art, name) for name in REVISION_COPIES}
+    copied["authors"] = list(art.authors or [])
+    copied["tags"] = list(art.tags or [])
+    s.add(Revision(article_id=art.id, number=number, seen_at=seen_at, run_id=run_id, **copied))
 
 
 def load_revisions(s: Session, article_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ArticleRecord", "FetchRecord", "content_columns", "header_value"]
+__all__ = ["ArticleRecord", "FetchRecord", "content_columns", "fetch_columns", "header_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,4 +67,19 @@ def content_columns(rec: ArticleRecord) -> dict[str, Any]:
         "image_url": rec.image_url,
         "text": rec.text,
         "text_hash": rec.text_hash,
+    }
+
+
+def fetch_columns(
+    fetch: FetchRecord, run_id: int | None, article_id: int, body_sha256: str
+) -> dict[str, Any]:
+    """The ``fetches`` row of one fetch of an article."""
+    return {
+        "run_id": run_id,
+        "article_id": article_id,
+        "url": fetch.url,
+        "fetched_at": fetch.fetched_at,
+        "status": fetch.status,
+        "headers": dict(fetch.headers),
+        "body_sha256": body_sha256,
     }

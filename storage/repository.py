@@ -39,7 +39,13 @@ from storage.bodies import PackedBody, pack_body
 from storage.bulk import save_plain_new
 from storage.db import open_engine
 from storage.models import Article, Backoff, Body, Failure, Fetch, Run
-from storage.records import ArticleRecord, FetchRecord, content_columns, header_value
+from storage.records import (
+    ArticleRecord,
+    FetchRecord,
+    content_columns,
+    fetch_columns,
+    header_value,
+)
 
 __all__ = [
     "Archive",
@@ -351,17 +357,7 @@ class Archive:
     def _add_fetch(
         s: Session, run_id: int | None, article_id: int, fetch: FetchRecord, digest: str
     ) -> None:
-        s.add(
-            Fetch(
-                run_id=run_id,
-                article_id=article_id,
-                url=fetch.url,
-                fetched_at=fetch.fetched_at,
-                status=fetch.status,
-                headers=dict(fetch.headers),
-                body_sha256=digest,
-            )
-        )
+        s.add(Fetch(**fetch_columns(fetch, run_id, article_id, digest)))
 
     def touch(self, url: str, fetched_at: datetime, lastmod: str | None = None) -> bool:
         """Record that ``url`` answered 304 Not Modified: its article was checked and is
