@@ -21,7 +21,7 @@ test: setup
 
 lint: setup
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
-	$(BIN)/ruff check crawler pipeline storage tests bench
+	$(BIN)/ruff check common crawler pipeline storage newsvault tests bench
 	$(BIN)/mypy
 
 bench-quality: setup

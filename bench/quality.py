@@ -74,7 +74,7 @@ def load_score(dataset: Path) -> ModuleType:
 def tools() -> dict[str, Callable[[str, str], str]]:
     import trafilatura
 
-    from pipeline.errors import ExtractionError
+    from common.errors import ExtractionError
     from pipeline.extract import extract_article
 
     def newsvault(html: str, url: str) -> str:
@@ -187,7 +187,7 @@ def fixture_cases(fixtures: Path) -> list[Case]:
 def demo_cases(repo: Path) -> list[Case]:
     """The bundled demo site's articles, with the metadata its manifest gives."""
     manifest = repo / "tests" / "data" / "demo_site.json"
-    site = repo / "pipeline" / "demo_site"
+    site = repo / "newsvault" / "demo_site"
     if not manifest.is_file() or not site.is_dir():
         return []
     base = "http://127.0.0.1:8000"
@@ -213,7 +213,7 @@ def _matches(key: str, got: object, want: object) -> bool:
 
 def run_metadata(label: str, cases: list[Case]) -> None:
     """Per-field accuracy of newsvault's metadata where truth exists."""
-    from pipeline.errors import ExtractionError
+    from common.errors import ExtractionError
     from pipeline.extract import extract_article
 
     if not cases:
@@ -253,7 +253,7 @@ def main() -> int:
     run_benchmark(dataset, args.per_page, args.out)
     run_metadata("hand-written test pages, tests/extraction/ (ours: indicative only)",
                  fixture_cases(REPO / "tests" / "extraction"))
-    run_metadata("bundled demo site, pipeline/demo_site/ (manifest by the demo's author)",
+    run_metadata("bundled demo site, newsvault/demo_site/ (manifest by the demo's author)",
                  demo_cases(REPO))
     return 0
 

@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.sitesrv import LocalSite  # noqa: E402
+from newsvault.sitesrv import LocalSite  # noqa: E402
 
 WORDS = (
     "council harbour ferry storm budget residents school market police fire road rail "
@@ -150,7 +150,7 @@ class Site:
 def _crawl(config: Path) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "crawl", "--config", str(config)],
+        [sys.executable, "-m", "newsvault", "crawl", "--config", str(config)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -32,8 +32,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.demo import DEMO_SITE  # noqa: E402
-from pipeline.sitesrv import LocalSite  # noqa: E402
+from newsvault.demo import DEMO_SITE  # noqa: E402
+from newsvault.sitesrv import LocalSite  # noqa: E402
 
 ENTRIES = [("feeds", "/feed.xml"), ("feeds", "/atom.xml"), ("sitemaps", "/sitemap-news.xml")]
 
@@ -86,7 +86,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "pipeline.cli",
+                "newsvault",
                 "daemon",
                 "--config",
                 str(tmp / "config.yaml"),

@@ -91,7 +91,7 @@ def run_newsvault(base: str, work: Path, n: int, concurrency: int) -> Result:
         ),
         encoding="utf-8",
     )
-    cmd = [sys.executable, "-m", "pipeline.cli", "crawl", "--config", str(cfg)]
+    cmd = [sys.executable, "-m", "newsvault", "crawl", "--config", str(cfg)]
     out, log = work / "newsvault.out", work / "newsvault.log"
     usage = run_watched(cmd, cwd=ROOT, stdout=out, log=log)
     with sqlite3.connect(db) as conn:

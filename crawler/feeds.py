@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from pipeline.errors import CrawlError
+from common.errors import CrawlError
 
 __all__ = ["FeedEntries", "FeedEntry", "SitemapDoc", "maybe_gunzip", "parse_feed", "parse_sitemap"]
 

@@ -34,8 +34,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from pipeline.dates import is_later, parse_when
-from pipeline.errors import StorageError
+from common.dates import is_later, parse_when
+from common.errors import StorageError
 
 if TYPE_CHECKING:
     from storage.incremental import UrlState

@@ -54,7 +54,7 @@ class NotModifiedItem:
 @dataclass(slots=True)
 class AliasItem:
     """``url`` was linked as a variant of the article URL ``target``; ``reason`` is "tracking",
-    "amp" or "print" (see :func:`pipeline.urls.variant_reason`)."""
+    "amp" or "print" (see :func:`common.urls.variant_reason`)."""
 
     url: str
     target: str

@@ -29,7 +29,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from pipeline.urls import host_in
+from common.urls import host_in
 
 __all__ = [
     "BlockedRequest",

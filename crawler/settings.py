@@ -1,4 +1,4 @@
-"""Scrapy settings built from newsvault's :class:`~pipeline.config.Config`.
+"""Scrapy settings built from newsvault's :class:`~common.config.Config`.
 
 Every newsvault-specific setting, with its default, is declared in :data:`NEWSVAULT_DEFAULTS`
 (sorted; document new settings here). Components read them only through ``from_crawler``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pipeline.config import Config
+from common.config import Config
 
 __all__ = ["NEWSVAULT_DEFAULTS", "scrapy_settings"]
 

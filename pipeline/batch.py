@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 
 __all__ = ["BatchWriter"]
 

@@ -5,7 +5,7 @@ Everything else calls :func:`extract_article`; it takes raw HTML and the page UR
 :class:`ExtractionError`. Both inputs and outputs are plain, picklable values so the call can run
 in a worker process.
 
-The steps: decode bytes (:mod:`pipeline.decode`), parse, read metadata and JSON-LD/microdata
+The steps: decode bytes (:mod:`common.decode`), parse, read metadata and JSON-LD/microdata
 (:mod:`pipeline.structured`), prune widgets and unwrap layout tables (:mod:`pipeline.clean`), run
 trafilatura once in precision mode (again in balanced mode with its fallbacks if that gives no
 usable text), then filter its lines (:func:`pipeline.clean.clean_lines`).
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from common.errors import ExtractionError, NotAnArticle
 from pipeline.clean import (
     LineContext,
     clean_lines,
@@ -27,7 +28,6 @@ from pipeline.clean import (
     unwrap_layout_tables,
     words,
 )
-from pipeline.errors import ExtractionError, NotAnArticle
 from pipeline.metadata import TAG_SPLIT, clean_title, iso_date, published_date, split_list
 from pipeline.pagetype import first_text, in_teasers, page_signals, teaser_boxes
 from pipeline.structured import StructuredInfo, read_structured
@@ -182,7 +182,7 @@ def _usable(lines: list[str], opts: ExtractOptions) -> bool:
 
 
 def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
-    from pipeline.decode import decode_html
+    from common.decode import decode_html
 
     if isinstance(html, bytes):
         html = decode_html(html)

@@ -14,8 +14,8 @@ import time
 from collections.abc import MutableSequence
 from dataclasses import dataclass
 
+from common.fingerprint import text_hashes
 from pipeline.extract import Article, ExtractOptions, extract_article
-from pipeline.fingerprint import text_hashes
 from storage.bodies import pack_body
 
 __all__ = [

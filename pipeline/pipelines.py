@@ -4,7 +4,7 @@
   :class:`Extracted` (article text and metadata), in a pool of worker processes so extraction
   never blocks downloading. Pages that are not articles are dropped and counted as skipped.
 - :class:`DedupePipeline` gives each article its archive key (canonical URL) and a fingerprint
-  of its normalised text (:mod:`pipeline.fingerprint`), and drops keys this run has already seen.
+  of its normalised text (:mod:`common.fingerprint`), and drops keys this run has already seen.
 - :class:`StorePipeline` owns the archive for the run: it records the run, saves articles in
   short transactions of up to ``NEWSVAULT_STORE_BATCH`` articles (flushed by count, by time and
   at the end; each article new, a new revision, unchanged, or an alias of another), records
@@ -29,13 +29,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
+from common.config import Source
+from common.errors import ExtractionError, NotAnArticle, StorageError
+from common.fingerprint import simhash, text_fingerprint
+from common.urls import canonical_url, prefer_canonical
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
-from pipeline.config import Source
-from pipeline.errors import ExtractionError, NotAnArticle, StorageError
 from pipeline.extract import Article, ExtractOptions
 from pipeline.extract_worker import PRELOAD, PageResult, extract_page, extract_timed, init_worker
-from pipeline.fingerprint import simhash, text_fingerprint
-from pipeline.urls import canonical_url, prefer_canonical
 
 __all__ = [
     "DedupePipeline",
@@ -70,7 +70,7 @@ class Extracted:
 
 def _preload() -> list[str]:
     """Modules the forkserver imports once for all workers: the extraction modules, and the
-    main module's. (Every worker runs the main module again, ``-m pipeline.cli`` included; with
+    main module's. (Every worker runs the main module again, ``-m newsvault.cli`` included; with
     its imports already loaded that costs nothing, otherwise each worker imports the CLI's.)"""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     main = [spec.name] if spec is not None and spec.name else []

@@ -26,9 +26,9 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pipeline.dates import is_later
-from pipeline.fingerprint import hamming, simhash_bands
-from pipeline.urls import canonical_url
+from common.dates import is_later
+from common.fingerprint import hamming, simhash_bands
+from common.urls import canonical_url
 from storage.bodies import PackedBody, pack_body
 from storage.incremental import REVISION_COPIES
 from storage.models import Alias, Article, Backoff, Body, Fetch, Revision

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 
 __all__ = ["BUSY_TIMEOUT_MS", "migrate", "open_engine"]
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
-from pipeline.fingerprint import hamming, simhash_bands
+from common.fingerprint import hamming, simhash_bands
 from storage.models import Alias, Article, Failure, Revision, Validator
 
 __all__ = [

@@ -3,7 +3,7 @@ recent articles, run history, and per-source statistics.
 
 Every function takes an engine (a read-only one is enough), reads in short transactions and
 streams large results in keyset-paged batches, so an export never holds the archive in memory
-and never blocks a running crawl. Raises :class:`~pipeline.errors.StorageError` when the
+and never blocks a running crawl. Raises :class:`~common.errors.StorageError` when the
 archive cannot be read.
 
 Example::
@@ -28,7 +28,7 @@ from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 from storage.models import Article, Body, Failure, Fetch, Run
 from storage.repository import _article_dict
 

@@ -30,10 +30,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pipeline.dates import is_later
-from pipeline.errors import StorageError
-from pipeline.fingerprint import MAX_BAND_DISTANCE, normalise_title, text_fingerprint
-from pipeline.urls import canonical_url
+from common.dates import is_later
+from common.errors import StorageError
+from common.fingerprint import MAX_BAND_DISTANCE, normalise_title, text_fingerprint
+from common.urls import canonical_url
 from storage import incremental as inc
 from storage.bodies import PackedBody, pack_body
 from storage.bulk import save_plain_new

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Table, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 
 __all__ = ["get_revision", "list_revisions", "revision_counts", "revisions_available"]
 

@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 from storage.models import Lock, Run
 from storage.repository import RUN_COUNTERS, Archive, utcnow
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pipeline.errors import NewsvaultError, StorageError
+from common.errors import NewsvaultError, StorageError
 
 __all__ = [
     "MARK_END",
@@ -184,7 +184,7 @@ def search(engine: Engine, q: SearchQuery) -> list[SearchHit]:
     """Run a full-text search; best hits first, at most ``q.limit``.
 
     Raises :class:`QuerySyntaxError` for a query the database cannot parse (or an empty one),
-    and :class:`~pipeline.errors.StorageError` when the archive cannot be read (for example an
+    and :class:`~common.errors.StorageError` when the archive cannot be read (for example an
     archive whose schema predates full-text search and was opened read-only).
     """
     if not q.query.strip():

@@ -1,6 +1,6 @@
 """Shared fixtures: local sites on 127.0.0.1 (port 0), config files, the CLI in a subprocess.
 
-Tests never touch the internet. Crawls run in a child process (``python -m pipeline.cli``),
+Tests never touch the internet. Crawls run in a child process (``python -m newsvault.cli``),
 because Twisted's reactor cannot be restarted inside the test process.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline.demo import DEMO_SITE
-from pipeline.sitesrv import LocalSite
+from newsvault.demo import DEMO_SITE
+from newsvault.sitesrv import LocalSite
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -95,7 +95,7 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 
     def run(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> Any:
         return subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", *args],
+            [sys.executable, "-m", "newsvault", *args],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
+from common.errors import StorageError
+from common.fingerprint import text_fingerprint
 from crawler.items import ArticleItem
 from pipeline.batch import BatchWriter
-from pipeline.errors import StorageError
 from pipeline.extract import ExtractOptions
 from pipeline.extract_worker import extract_page
-from pipeline.fingerprint import text_fingerprint
 from pipeline.pipelines import Extracted, StorePipeline
 from storage.bodies import PackedBody, pack_body
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome

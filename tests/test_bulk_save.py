@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.fingerprint import simhash, text_fingerprint
+from common.fingerprint import simhash, text_fingerprint
 from storage.bulk import save_plain_new
 from storage.models import Alias, Article, Backoff, Body, Fetch, Revision
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import load_config, parse_config
-from pipeline.cron import parse_cron
-from pipeline.errors import ConfigError
+from common.config import load_config, parse_config
+from common.cron import parse_cron
+from common.errors import ConfigError
 
 GOOD = {"sources": [{"name": "a", "feeds": ["https://example.com/feed/"]}]}
 

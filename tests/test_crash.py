@@ -67,7 +67,7 @@ def snapshot(db: Path) -> dict[str, tuple[str, str, str]]:
 
 def start_crawl(config: Path, log: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "crawl", "--config", str(config)],
+        [sys.executable, "-m", "newsvault", "crawl", "--config", str(config)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=log,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline.sitesrv import LocalSite
+from newsvault.sitesrv import LocalSite
 from storage.repository import Archive
 from tests.conftest import DATA
 

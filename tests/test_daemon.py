@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from pipeline.sitesrv import LocalSite
+from newsvault.sitesrv import LocalSite
 from storage.repository import Archive, utcnow
 from tests.conftest import ROOT
 
@@ -55,7 +55,7 @@ class GatedSite(LocalSite):
 @pytest.fixture
 def gated(manifest: dict[str, Any]) -> Iterator[Callable[..., GatedSite]]:
     """``gated()`` holds every article page; ``gated({paths})`` holds those."""
-    from pipeline.demo import DEMO_SITE
+    from newsvault.demo import DEMO_SITE
 
     sites: list[GatedSite] = []
 
@@ -91,7 +91,7 @@ class Daemon:
                 [
                     sys.executable,
                     "-m",
-                    "pipeline.cli",
+                    "newsvault",
                     "daemon",
                     "--config",
                     str(config),

@@ -1,4 +1,4 @@
-"""Consistency checks for the bundled sample news site (pipeline/demo_site) and its manifest.
+"""Consistency checks for the bundled sample news site (newsvault/demo_site) and its manifest.
 
 These tests only read files: no server, no network, no extraction. They make sure the manifest
 (tests/data/demo_site.json), the expected texts (tests/data/expected/) and the site agree, so that
@@ -19,7 +19,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "pipeline" / "demo_site"
+SITE = ROOT / "newsvault" / "demo_site"
 DATA = ROOT / "tests" / "data"
 EXPECTED = DATA / "expected"
 MANIFEST = json.loads((DATA / "demo_site.json").read_text(encoding="utf-8"))

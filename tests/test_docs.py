@@ -9,8 +9,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
-from pipeline.cli import main
-from pipeline.config import (
+from common.config import (
     CleanRules,
     Config,
     CrawlSettings,
@@ -20,6 +19,7 @@ from pipeline.config import (
     RecheckRule,
     Source,
 )
+from newsvault.cli import main
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "config.md"
 

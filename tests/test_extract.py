@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.decode import decode_html
+from common.errors import ExtractionError, NotAnArticle
 from pipeline.boilerplate import is_boilerplate_line, is_byline, is_dateline
-from pipeline.decode import decode_html
-from pipeline.errors import ExtractionError, NotAnArticle
 from pipeline.extract import Article, ExtractOptions, extract_article
 
 PAGES = Path(__file__).parent / "extraction"

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.errors import NotAnArticle
+from common.errors import NotAnArticle
 from pipeline.extract import extract_article
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "pipeline" / "demo_site"
+SITE = ROOT / "newsvault" / "demo_site"
 MANIFEST = ROOT / "tests" / "data" / "demo_site.json"
 EXPECTED = ROOT / "tests" / "data" / "expected"
 BASE = "http://127.0.0.1:8000"

@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
+from common.errors import CrawlError
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
-from pipeline.errors import CrawlError
 
 RSS2 = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
 <item><title>A</title><link>https://e.com/a</link>

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import CrawlError
 from crawler.feeds import parse_feed, parse_sitemap
-from pipeline.errors import CrawlError
 
 LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol "lol">'

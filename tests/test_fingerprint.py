@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from pipeline.fingerprint import (
+from common.fingerprint import (
     _COUNTER,
     _NON_WORD,
     _RELATIVE,

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.errors import CrawlError, ExtractionError
 from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
-from pipeline.errors import CrawlError, ExtractionError
 from pipeline.extract import extract_article
 
 HTML_BITS = [

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
+from common.fingerprint import hamming, simhash, text_fingerprint
+from common.urls import canonical_url, variant_reason
 from crawler.incremental import Decision, Incremental
-from pipeline.fingerprint import hamming, simhash, text_fingerprint
-from pipeline.sitesrv import LocalSite
-from pipeline.textdiff import word_diff
-from pipeline.urls import canonical_url, variant_reason
+from newsvault.sitesrv import LocalSite
+from newsvault.textdiff import word_diff
 from storage.incremental import UrlState
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
 from tests.conftest import DATA
@@ -287,8 +287,8 @@ def test_incremental_fetching_switches_off_with_its_setting() -> None:
     from scrapy.exceptions import NotConfigured
     from scrapy.utils.test import get_crawler
 
+    from common.config import Config
     from crawler.settings import NEWSVAULT_DEFAULTS, scrapy_settings
-    from pipeline.config import Config
 
     from_config = scrapy_settings(Config())
     for key in ("NEWSVAULT_RECHECK", "NEWSVAULT_NEAR_DUPLICATE_DISTANCE"):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.sitesrv import LocalSite
+from newsvault.sitesrv import LocalSite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sitesrv import LocalSite
+from newsvault.sitesrv import LocalSite
 from storage.repository import Archive, utcnow
 from storage.runlog import RunLog, pid_alive
 
@@ -110,9 +110,9 @@ def test_manual_crawl_skips_a_source_another_crawl_holds(
 
 HEARTBEAT_PROBE = """
 import sys
-import pipeline.locks as locks
-from pipeline.config import load_config
-from pipeline.run import run_crawl
+import newsvault.locks as locks
+from common.config import load_config
+from newsvault.crawl import run_crawl
 from storage.runlog import RunLog
 
 locks.SourceLocks.__init__.__kwdefaults__ = {"heartbeat": 0.05, "stale_after": 300.0}

@@ -12,10 +12,10 @@ from scrapy import Request
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from common.config import Source
 from crawler.items import ArticleItem, FailureItem
 from crawler.middlewares import BlockedRequest, SafetyMiddleware
 from crawler.spiders.news import NewsSpider
-from pipeline.config import Source
 from pipeline.pipelines import (
     DedupePipeline,
     Extracted,

@@ -23,6 +23,7 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
+from common.config import parse_config
 from crawler.middlewares import (
     BlockedRequest,
     RedirectLoop,
@@ -32,7 +33,6 @@ from crawler.middlewares import (
 )
 from crawler.politeness import MAX_CRAWL_DELAY, CrawlDelayMiddleware
 from crawler.settings import scrapy_settings
-from pipeline.config import parse_config
 from tests.conftest import ROOT
 from tests.faultsrv import FaultServer, Route, article_html
 

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pipeline.cli import main
-from pipeline.config import parse_config
-from pipeline.schedule import missed_fire
+from common.config import parse_config
+from newsvault.cli import main
+from newsvault.schedule import missed_fire
 from storage.repository import Archive, utcnow
 from storage.runlog import RunLog
 
@@ -173,7 +173,7 @@ def test_daemon_refuses_to_start_without_sources_a_log_file_or_an_archive(
 
 
 def test_jitter_delays_each_fire_by_at_most_its_seconds() -> None:
-    from pipeline.cron import parse_cron
+    from common.cron import parse_cron
 
     now = datetime(2026, 11, 29, 12, 30, tzinfo=UTC)
     assert parse_cron("0 * * * *").get_next_fire_time(None, now) == now.replace(hour=13, minute=0)

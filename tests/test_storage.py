@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
 
 PG_URL = os.environ.get("NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

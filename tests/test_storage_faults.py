@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 from storage.repository import Archive, ArticleRecord, FetchRecord
 from tests.conftest import ROOT
 from tests.faultsrv import FaultServer, closed_port, install_news_site
@@ -114,7 +114,7 @@ def test_two_crawls_and_an_export_at_once(
     Archive.open(f"sqlite:///{db_path}").close()
 
     def newsvault(*args: str) -> subprocess.Popen[str]:
-        cmd = [sys.executable, "-m", "pipeline.cli", *args, "--config", str(config)]
+        cmd = [sys.executable, "-m", "newsvault", *args, "--config", str(config)]
         pipe = subprocess.PIPE
         return subprocess.Popen(cmd, cwd=ROOT, text=True, stdout=pipe, stderr=pipe)
 
@@ -150,7 +150,7 @@ def test_full_disk_stops_the_run_with_status_3_and_keeps_what_was_stored(
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "crawl", "--config", str(config)],
+        [sys.executable, "-m", "newsvault", "crawl", "--config", str(config)],
         cwd=ROOT,
         capture_output=True,
         text=True,

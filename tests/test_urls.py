@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.urls import canonical_url, host_in, prefer_canonical
 from crawler.spiders.news import looks_like_article
-from pipeline.urls import canonical_url, host_in, prefer_canonical
 
 
 @pytest.mark.parametrize(

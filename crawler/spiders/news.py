@@ -40,14 +40,14 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from common.config import Source
+from common.errors import CrawlError
+from common.urls import canonical_url, host_in, variant_reason
 from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
 from crawler.incremental import Decision, Incremental
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from crawler.middlewares import BlockedRequest, RedirectLoop
-from pipeline.config import Source
-from pipeline.errors import CrawlError
-from pipeline.urls import canonical_url, host_in, variant_reason
 
 __all__ = ["NewsSpider", "looks_like_article"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sitesrv import LocalSite
+from newsvault.sitesrv import LocalSite
 from tests.archive.helpers import Crawled, hostile_site, run_cli, write_config
 
 

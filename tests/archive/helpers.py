@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.demo import DEMO_SITE
-from pipeline.sitesrv import LocalSite
+from newsvault.demo import DEMO_SITE
+from newsvault.sitesrv import LocalSite
 from tests.conftest import ROOT
 
 __all__ = [
@@ -52,7 +52,7 @@ class Crawled:
 def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """``newsvault ARGS`` in a child process, as the ``cli`` fixture does."""
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "newsvault", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -68,7 +68,7 @@ def served(archive_copy: Crawled) -> Iterator[tuple[str, int]]:
         [
             sys.executable,
             "-m",
-            "pipeline.cli",
+            "newsvault",
             "serve",
             "--config",
             str(archive_copy.config),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.web.diff import inline_diff
+from newsvault.web.diff import inline_diff
 
 _TEXT = st.text(alphabet=st.sampled_from("ab c.,\n£3'-"), max_size=60)
 

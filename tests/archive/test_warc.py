@@ -99,7 +99,7 @@ def test_warc_to_stdout_is_a_gzipped_stream(crawled: Crawled) -> None:
         [
             sys.executable,
             "-m",
-            "pipeline.cli",
+            "newsvault",
             "export",
             "--config",
             str(crawled.config),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.web.app import ArchiveApp, make_server
+from newsvault.web.app import ArchiveApp, make_server
 from storage.repository import Archive
 from tests.archive.helpers import (
     HOSTILE_PATH,

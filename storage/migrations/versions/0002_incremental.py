@@ -93,7 +93,7 @@ def upgrade() -> None:
 
 
 def _backfill_simhash() -> None:
-    from pipeline.fingerprint import simhash, simhash_bands
+    from common.fingerprint import simhash, simhash_bands
 
     conn = op.get_bind()
     articles = sa.table(

@@ -1,12 +1,12 @@
-"""``newsvault serve``: the read-only web view of the archive (see :mod:`pipeline.web.app`)."""
+"""``newsvault serve``: the read-only web view of the archive (see :mod:`newsvault.web.app`)."""
 
 from __future__ import annotations
 
 import click
 
-from pipeline.cli_common import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
-from pipeline.config import Config
-from pipeline.errors import StorageError
+from common.config import Config
+from common.errors import StorageError
+from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
 
 __all__ = ["COMMANDS", "serve"]
 
@@ -36,7 +36,7 @@ def serve(config: Config, host: str, port: int) -> None:
 
         newsvault serve --port 8080
     """
-    from pipeline.web.app import ArchiveApp, make_server
+    from newsvault.web.app import ArchiveApp, make_server
     from storage.repository import Archive
 
     try:
@@ -61,4 +61,4 @@ def serve(config: Config, host: str, port: int) -> None:
 
 
 COMMANDS: tuple[click.Command, ...] = (serve,)
-"""This module's commands; pipeline/cli.py adds them to ``newsvault``."""
+"""This module's commands; newsvault/cli.py adds them to ``newsvault``."""

@@ -1,6 +1,6 @@
 """``newsvault daemon``, ``newsvault runs`` and ``newsvault status``.
 
-Exit statuses as for every command (see :mod:`pipeline.cli`); ``status`` exits 1 when a source is
+Exit statuses as for every command (see :mod:`newsvault.cli`); ``status`` exits 1 when a source is
 unhealthy, so it can serve as a health check.
 """
 
@@ -13,7 +13,9 @@ from typing import Any
 
 import click
 
-from pipeline.cli_common import (
+from common.config import Config, Source
+from common.errors import StorageError
+from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
@@ -21,10 +23,8 @@ from pipeline.cli_common import (
     _fail,
     config_option,
 )
-from pipeline.config import Config, Source
-from pipeline.errors import StorageError
-from pipeline.locks import STALE_AFTER_SECONDS
-from pipeline.schedule import DAEMON_LOCK, next_fire, schedule_of
+from newsvault.locks import STALE_AFTER_SECONDS
+from newsvault.schedule import DAEMON_LOCK, next_fire, schedule_of
 
 __all__ = ["daemon", "health", "runs", "status"]
 
@@ -102,8 +102,8 @@ def daemon(config: Config, log_file: Path | None, log_format: str) -> None:
 
         newsvault daemon --config /etc/newsvault/config.yaml --log-format json
     """
-    from pipeline.daemon_log import setup_logging
-    from pipeline.schedule import Daemon
+    from newsvault.daemon_log import setup_logging
+    from newsvault.schedule import Daemon
     from storage.repository import Archive
     from storage.runlog import RunLog
 

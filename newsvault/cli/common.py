@@ -1,6 +1,6 @@
 """What every newsvault command shares: exit statuses, ``--config``, ``--source``, failing.
 
-Command modules import from here, never from ``pipeline.cli`` (which imports them), so there is
+Command modules import from here, never from ``newsvault.cli`` (which imports them), so there is
 no import cycle whichever module is loaded first.
 """
 
@@ -14,8 +14,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from pipeline.config import Config, config_path_from_env, load_config
-from pipeline.errors import ConfigError
+from common.config import Config, config_path_from_env, load_config
+from common.errors import ConfigError
 
 __all__ = [
     "EXIT_CONFIG",
@@ -29,8 +29,6 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
-if __name__ != "pipeline.cli":  # run as `python -m pipeline.cli` (or re-run by multiprocessing):
-    sys.modules.setdefault("pipeline.cli", sys.modules[__name__])  # command modules import us
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.errors import ExtractionError
+from common.errors import ExtractionError
 from pipeline.extract import ExtractOptions, extract_article
 from storage.repository import Archive, ArticleRecord
 
@@ -115,7 +115,7 @@ def reextract(
     """Extract the selected articles again and update those that changed; see module doc.
 
     ``options`` gives each source's extraction options (a source not in it gets the defaults).
-    Raises :class:`~pipeline.errors.StorageError` when the archive cannot be read or written.
+    Raises :class:`~common.errors.StorageError` when the archive cannot be read or written.
     """
     from storage.reading import iter_latest_bodies
 

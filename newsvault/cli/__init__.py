@@ -14,7 +14,9 @@ from typing import Any
 
 import click
 
-from pipeline.cli_common import (
+from common.config import Config
+from common.errors import StorageError
+from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
@@ -24,8 +26,6 @@ from pipeline.cli_common import (
     config_option,
     source_option,
 )
-from pipeline.config import Config
-from pipeline.errors import StorageError
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
 
@@ -69,7 +69,7 @@ def _crawl(
     trigger: str,
     progress_interval: float = 2.0,
 ) -> int:
-    from pipeline.run import run_crawl
+    from newsvault.crawl import run_crawl
 
     _check_sources(config, names)
     sources = [config.source(n) for n in names] if names else list(config.sources)
@@ -148,12 +148,15 @@ def demo(db_path: Path) -> None:
 
         newsvault demo --db /tmp/demo.db
     """
-    from pipeline.demo import run_demo
+    from newsvault.demo import run_demo
 
     sys.exit(run_demo(db_path, _print_summary))
 
 
-from pipeline import cli_archive, cli_daemon, cli_history, cli_serve  # noqa: E402
+from newsvault.cli import archive as cli_archive  # noqa: E402
+from newsvault.cli import daemon as cli_daemon  # noqa: E402
+from newsvault.cli import history as cli_history  # noqa: E402
+from newsvault.cli import serve as cli_serve  # noqa: E402
 
 main.add_command(cli_archive.search)
 main.add_command(cli_archive.show)
@@ -167,6 +170,3 @@ main.add_command(cli_daemon.daemon)
 main.add_command(cli_daemon.runs)
 main.add_command(cli_daemon.status)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,7 +1,7 @@
 """``newsvault daemon``: every source on its cron schedule, each run a child process.
 
 APScheduler 3 (a ``BackgroundScheduler``) fires one job per source. A firing only starts a child
-(:mod:`pipeline.children`); the main thread watches the children: it forwards their output, stops
+(:mod:`newsvault.children`); the main thread watches the children: it forwards their output, stops
 a run over its time budget, and settles each run in the runs table when its process ends. A
 source whose previous run is still going is not started again: the firing is logged and recorded
 as a "skipped" run (never queued). A crawl started by hand meanwhile is kept out by the source's
@@ -35,11 +35,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pipeline.children import CrawlChild, crawl_command, settle
-from pipeline.config import Config, Source, load_config
-from pipeline.cron import parse_cron
-from pipeline.errors import ConfigError, StorageError
-from pipeline.locks import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS
+from common.config import Config, Source, load_config
+from common.cron import parse_cron
+from common.errors import ConfigError, StorageError
+from newsvault.children import CrawlChild, crawl_command, settle
+from newsvault.locks import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS
 from storage.repository import utcnow
 from storage.runlog import RunLog
 

@@ -70,7 +70,7 @@ def write_warc(
     """Write a warcinfo record, then response, request and metadata per fetch; returns the count.
 
     Streams: one fetch is held in memory at a time. Raises OSError when ``out`` cannot be
-    written and :class:`~pipeline.errors.StorageError` when the archive cannot be read.
+    written and :class:`~common.errors.StorageError` when the archive cannot be read.
     """
     writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
     info = writer.create_warcinfo_record(

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import Config, parse_config
-from pipeline.errors import StorageError
-from pipeline.sitesrv import LocalSite
+from common.config import Config, parse_config
+from common.errors import StorageError
+from newsvault.sitesrv import LocalSite
 
 __all__ = ["DEMO_SITE", "demo_config", "run_demo"]
 
@@ -39,7 +39,7 @@ def demo_config(base: str, db_path: Path) -> Config:
 
 
 def run_demo(db_path: Path, print_summary: Callable[[Sequence[Any]], None]) -> int:
-    from pipeline.run import run_crawl
+    from newsvault.crawl import run_crawl
     from storage.repository import Archive
 
     for suffix in ("", "-wal", "-shm"):

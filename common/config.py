@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipeline.errors import ConfigError
+from common.errors import ConfigError
 
 __all__ = [
     "CleanRules",
@@ -151,7 +151,7 @@ class DaemonSettings(_Frozen):
     @field_validator("default_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from pipeline.cron import parse_cron
+        from common.cron import parse_cron
 
         parse_cron(value)
         return value
@@ -248,7 +248,7 @@ class Source(_Frozen):
     @classmethod
     def _schedule(cls, value: str | None) -> str | None:
         if value is not None:
-            from pipeline.cron import parse_cron
+            from common.cron import parse_cron
 
             parse_cron(value)
         return value

@@ -35,8 +35,8 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
 
-from pipeline.errors import StorageError
-from pipeline.web.diff import inline_diff
+from common.errors import StorageError
+from newsvault.web.diff import inline_diff
 from storage import reading, revisions
 from storage.search import QuerySyntaxError, SearchQuery, render_marks, search
 

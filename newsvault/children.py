@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import StorageError
+from common.errors import StorageError
 from storage.repository import utcnow
 from storage.runlog import RunLog
 
@@ -43,7 +43,7 @@ def crawl_command(config_path: Path, source: str, progress_interval: float) -> l
     return [
         sys.executable,
         "-m",
-        "pipeline.cli",
+        "newsvault",
         "crawl",
         "--config",
         str(config_path),

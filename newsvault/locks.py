@@ -1,6 +1,6 @@
 """The source locks of one crawl process: taken before fetching, kept fresh, given back after.
 
-:func:`pipeline.run.run_crawl` takes each source's lock (:class:`storage.runlog.RunLog`) before
+:func:`newsvault.crawl.run_crawl` takes each source's lock (:class:`storage.runlog.RunLog`) before
 its spider starts. A source whose lock is held by a live crawl is skipped: a run with status
 "skipped" is recorded, naming the holder. While the crawl runs, a Twisted ``LoopingCall`` refreshes
 the heartbeat of every lock it holds; at the end they are released.
@@ -12,8 +12,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.config import Source
-from pipeline.errors import StorageError
+from common.config import Source
+from common.errors import StorageError
 from storage.runlog import RunLog
 
 __all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "SourceLocks"]

@@ -3,7 +3,7 @@
 The tree, one base class per failure family, so callers can catch broadly or narrowly::
 
     NewsvaultError
-    ├── ConfigError        config.yaml is unreadable or invalid (raised by pipeline.config)
+    ├── ConfigError        config.yaml is unreadable or invalid (raised by common.config)
     ├── CrawlError         a page or feed could not be fetched or parsed (crawler/)
     ├── ExtractionError    a fetched page gave no usable article (pipeline.extract)
     │   └── NotAnArticle   the page is fine but is not an article (index, tag, login, empty body)
@@ -27,7 +27,7 @@ class NewsvaultError(Exception):
 
 
 class ConfigError(NewsvaultError):
-    """Raised by ``pipeline.config.load_config`` when the file, a key or a value is bad.
+    """Raised by ``common.config.load_config`` when the file, a key or a value is bad.
 
     The message names the file, the key and the problem, ready to print to a user.
     """

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.config import Config, Source
-from pipeline.errors import StorageError
+from common.config import Config, Source
+from common.errors import StorageError
 
 __all__ = ["RunResult", "run_crawl"]
 
@@ -41,7 +41,7 @@ def run_crawl(
 ) -> list[RunResult]:
     """Crawl ``sources`` once, concurrently, and return one result per source.
 
-    Each source's lock is taken first (:mod:`pipeline.locks`): a source another live crawl is
+    Each source's lock is taken first (:mod:`newsvault.locks`): a source another live crawl is
     running is not crawled; its result (and recorded run) has status "skipped" and a message
     naming that crawl. Raises StorageError before fetching anything if the archive cannot be
     opened, migrated or written.
@@ -51,7 +51,7 @@ def run_crawl(
     from crawler.extensions import progress_counts
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
-    from pipeline.locks import SourceLocks
+    from newsvault.locks import SourceLocks
     from storage.repository import Archive
     from storage.runlog import RunLog
 

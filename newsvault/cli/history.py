@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from pipeline.cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_STORAGE, _fail, config_option
-from pipeline.config import Config
-from pipeline.errors import StorageError
-from pipeline.textdiff import word_diff
+from common.config import Config
+from common.errors import StorageError
+from newsvault.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_STORAGE, _fail, config_option
+from newsvault.textdiff import word_diff
 
 __all__ = ["diff", "history"]
 

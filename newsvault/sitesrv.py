@@ -65,7 +65,7 @@ class LocalSite:
 
     Example::
 
-        with LocalSite(Path("pipeline/demo_site")) as site:
+        with LocalSite(Path("newsvault/demo_site")) as site:
             print(site.url("/feed.xml"))
     """
 

@@ -19,7 +19,9 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import click
 
-from pipeline.cli_common import (
+from common.config import Config
+from common.errors import StorageError
+from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_STORAGE,
     _check_sources,
@@ -27,8 +29,6 @@ from pipeline.cli_common import (
     config_option,
     source_option,
 )
-from pipeline.config import Config
-from pipeline.errors import StorageError
 
 __all__ = ["COMMANDS", "export", "reextract", "search", "show", "stats"]
 
@@ -47,7 +47,7 @@ def date_options(fn: F) -> F:
 
 
 def _die(message: str, code: int) -> NoReturn:
-    """Print ``message`` and exit with ``code`` (:func:`pipeline.cli._fail`, typed NoReturn)."""
+    """Print ``message`` and exit with ``code`` (:func:`newsvault.cli._fail`, typed NoReturn)."""
     _fail(message, code)
     raise SystemExit(code)  # not reached: _fail exits
 
@@ -249,8 +249,8 @@ def export(
 
         newsvault export --format warc --source example-news -o example.warc.gz
     """
-    from pipeline.export import write_csv, write_jsonl
-    from pipeline.warc import write_warc
+    from newsvault.export import write_csv, write_jsonl
+    from newsvault.warc import write_warc
     from storage.reading import iter_fetches
 
     _check_sources(config, source_names)
@@ -379,8 +379,8 @@ def reextract(config: Config, source_names: tuple[str, ...], workers: int | None
 
         newsvault reextract --source example-news
     """
+    from newsvault.reextract import reextract as run
     from pipeline.pipelines import extract_options
-    from pipeline.reextract import reextract as run
 
     _check_sources(config, source_names)
     options = {s.name: extract_options(s) for s in config.sources}
@@ -394,4 +394,4 @@ def reextract(config: Config, source_names: tuple[str, ...], workers: int | None
 
 
 COMMANDS: tuple[click.Command, ...] = (search, show, export, stats, reextract)
-"""This module's commands; pipeline/cli.py adds them to ``newsvault``."""
+"""This module's commands; newsvault/cli.py adds them to ``newsvault``."""

@@ -1,0 +1,69 @@
+"""The one rule of direction: imports point down only.
+
+newsvault (the application) > pipeline > crawler | storage > common (the leaf). The contracts live
+in pyproject.toml ([tool.importlinter]) and are checked here by import-linter, so ``make test``
+fails on a back-edge, an indirect one included.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("common", "crawler", "pipeline", "storage", "newsvault")
+LINT = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT), "--config", str(root / "pyproject.toml"), "--no-cache"],
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the packages and pyproject.toml, to add a back-edge to."""
+    root = tmp_path_factory.mktemp("layers")
+    for name in PACKAGES:
+        shutil.copytree(
+            ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "demo_site")
+        )
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def test_the_contracts_hold() -> None:
+    result = _lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "imports"),
+    [
+        ("common/backedge.py", "import storage.models\n"),  # the leaf imports a package
+        ("storage/backedge.py", "from pipeline import extract\n"),  # storage reaches up
+        ("crawler/backedge.py", "import storage.db\n"),  # crawler and storage are independent
+        ("pipeline/backedge.py", "from newsvault import crawl\n"),  # only the app is on top
+    ],
+)
+def test_a_back_edge_breaks_them(tree: Path, module: str, imports: str) -> None:
+    path = tree / module
+    path.write_text(imports)
+    try:
+        result = _lint(tree)
+    finally:
+        path.unlink()
+    assert result.returncode != 0
+    assert "BROKEN" in result.stdout
+    assert module.replace("/", ".").removesuffix(".py") in result.stdout
