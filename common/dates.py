@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-__all__ = ["is_later", "parse_when"]
+__all__ = ["is_later", "parse_when", "utcnow"]
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -42,3 +42,8 @@ def is_later(new: str | None, old: str | None) -> bool:
     if a is None or b is None:
         return new.strip() != old.strip()
     return a > b
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)

@@ -11,21 +11,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-__all__ = ["Progress", "progress_counts"]
+from common.runs import counts_from_stats
 
-COUNTER_PREFIX = "newsvault/"
-
-
-def progress_counts(stats: Any) -> dict[str, int]:
-    """The run's counters from Scrapy stats, named as in the ``runs`` table."""
-    return {
-        "pages_fetched": int(stats.get_value("downloader/response_count", 0)),
-        "articles_new": int(stats.get_value(COUNTER_PREFIX + "articles_new", 0)),
-        "articles_updated": int(stats.get_value(COUNTER_PREFIX + "articles_updated", 0)),
-        "articles_unchanged": int(stats.get_value(COUNTER_PREFIX + "articles_unchanged", 0)),
-        "articles_skipped": int(stats.get_value(COUNTER_PREFIX + "articles_skipped", 0)),
-        "errors": int(stats.get_value(COUNTER_PREFIX + "errors", 0)),
-    }
+__all__ = ["Progress"]
 
 
 class Progress:
@@ -56,7 +44,7 @@ class Progress:
         self._task.start(self.interval, now=False)
 
     def report(self) -> None:
-        c = progress_counts(self.stats)
+        c = counts_from_stats(self.stats)
         rate = c["pages_fetched"] / max(time.monotonic() - self._t0, 1e-6)
         print(
             f"[{self.name}] pages {c['pages_fetched']} ({rate:.1f}/s) · new {c['articles_new']}"

@@ -28,8 +28,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from common.dates import utcnow
 from common.errors import StorageError
-from storage.repository import utcnow
 from storage.runlog import RunLog
 
 __all__ = ["CrawlChild", "crawl_command", "describe_exit", "settle"]

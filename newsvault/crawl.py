@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from common.config import Config, Source
 from common.errors import StorageError
+from common.runs import counts_from_stats
 
 __all__ = ["RunResult", "run_crawl"]
 
@@ -48,7 +49,6 @@ def run_crawl(
     """
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.extensions import progress_counts
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
     from newsvault.locks import SourceLocks
@@ -91,7 +91,7 @@ def run_crawl(
     for source, crawler in crawlers:
         stats = crawler.stats
         assert stats is not None
-        counts = progress_counts(stats)
+        counts = counts_from_stats(stats)
         fatal = stats.get_value("newsvault/fatal")
         results.append(
             RunResult(

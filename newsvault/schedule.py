@@ -37,10 +37,10 @@ from typing import Any
 
 from common.config import Config, Source, load_config
 from common.cron import parse_cron
+from common.dates import utcnow
 from common.errors import ConfigError, StorageError
 from newsvault.children import CrawlChild, crawl_command, settle
 from newsvault.locks import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS
-from storage.repository import utcnow
 from storage.runlog import RunLog
 
 __all__ = ["DAEMON_LOCK", "Daemon", "missed_fire", "next_fire", "schedule_of"]

@@ -32,6 +32,7 @@ from twisted.internet import task
 from common.config import Source
 from common.errors import ExtractionError, NotAnArticle, StorageError
 from common.fingerprint import simhash, text_fingerprint
+from common.runs import counts_from_stats, run_status
 from common.urls import canonical_url, prefer_canonical
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
@@ -452,8 +453,6 @@ class StorePipeline:
         return item
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        from crawler.extensions import progress_counts
-
         if self.archive is None or self.run_id is None:
             return
         try:
@@ -461,19 +460,9 @@ class StorePipeline:
                 self.archive.record_alias(alias.url, alias.target, alias.reason)
         except StorageError as exc:
             log.error("could not record the aliases of run %s: %s", self.run_id, exc)
-        counts = progress_counts(self.stats)
+        counts = counts_from_stats(self.stats)
         fatal = self.stats.get_value("newsvault/fatal")
-        stored = counts["articles_new"] + counts["articles_updated"] + counts["articles_unchanged"]
-        if fatal:
-            status = "failed"
-        elif reason in ("shutdown", "cancelled"):
-            status = "stopped"
-        elif counts["errors"] and not stored and not counts["articles_skipped"]:
-            status = "failed"
-        elif counts["errors"]:
-            status = "partial"
-        else:
-            status = "ok"
+        status = run_status(counts, fatal=fatal, reason=reason)
         self.stats.set_value("newsvault/status", status)
         try:
             self.archive.finish_run(self.run_id, status, counts, message=fatal)

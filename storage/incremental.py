@@ -19,11 +19,14 @@ from typing import Any
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
+from common.dates import utcnow
 from common.fingerprint import hamming, simhash_bands
+from storage.base import ArchiveBase
 from storage.models import Alias, Article, Failure, Revision, Validator
 
 __all__ = [
     "CONTENT_REASONS",
+    "FetchStateStore",
     "REVISION_COPIES",
     "UrlState",
     "add_alias",
@@ -257,3 +260,29 @@ def load_retry_urls(s: Session, source: str, since: datetime) -> list[str]:
         stored |= set(s.scalars(select(Alias.url).where(Alias.url.in_(urls))))
         urls -= stored
     return sorted(urls)
+
+
+class FetchStateStore(ArchiveBase):
+    """What the archive hands a crawl of one source, and takes back from it."""
+
+    def url_states(self, source: str) -> dict[str, UrlState]:
+        """The fetch state of every article URL (and alias) of ``source``, in one query each."""
+        with Session(self.engine) as s:
+            return load_url_states(s, source)
+
+    def retry_urls(self, source: str, since: datetime) -> list[str]:
+        """Article URLs of ``source`` that failed transiently since ``since``, not archived."""
+        with Session(self.engine) as s:
+            return load_retry_urls(s, source, since)
+
+    def validators(self, source: str) -> dict[str, tuple[str | None, str | None]]:
+        """``{url: (etag, last_modified)}`` of the feeds and sitemaps of ``source``."""
+        with Session(self.engine) as s:
+            return load_validators(s, source)
+
+    def save_validators(
+        self, source: str, values: Mapping[str, tuple[str | None, str | None]]
+    ) -> None:
+        """Store the ETag / Last-Modified of feeds and sitemaps fetched in a completed run."""
+        if values:
+            self.write(lambda s: save_validators(s, source, values, utcnow()))

@@ -29,11 +29,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from common.errors import StorageError
+from common.urls import canonical_url
+from storage.base import ArchiveBase
+from storage.incremental import find_article as find_stored
+from storage.incremental import load_revisions
 from storage.models import Article, Body, Failure, Fetch, Run
-from storage.repository import _article_dict
+from storage.runlog import run_dict
 
 __all__ = [
+    "ArchiveReader",
     "FetchRow",
+    "article_dict",
     "article_by_id",
     "article_filter",
     "database_size",
@@ -92,7 +98,7 @@ def article_by_id(engine: Engine, article_id: int) -> dict[str, Any] | None:
 
     def fn(s: Session) -> dict[str, Any] | None:
         art = s.get(Article, article_id)
-        return {**_article_dict(art), "body_sha256": art.body_sha256} if art else None
+        return {**article_dict(art), "body_sha256": art.body_sha256} if art else None
 
     result: dict[str, Any] | None = _read(engine, fn)
     return result
@@ -335,7 +341,7 @@ def iter_latest_bodies(
                 q = q.where(Article.source.in_(sources))
             return [
                 (
-                    _article_dict(a),
+                    article_dict(a),
                     url or a.url,
                     dict(headers or {}),
                     zlib.decompress(zdata) if zdata is not None else None,
@@ -352,22 +358,98 @@ def iter_latest_bodies(
 
 def run_by_id(engine: Engine, run_id: int) -> dict[str, Any] | None:
     """One run with its counters, or None."""
-    from storage.repository import RUN_COUNTERS
 
     def fn(s: Session) -> dict[str, Any] | None:
         r = s.get(Run, run_id)
-        if r is None:
-            return None
-        return {
-            "id": r.id,
-            "source": r.source,
-            "trigger": r.trigger,
-            "started_at": r.started_at,
-            "finished_at": r.finished_at,
-            "status": r.status,
-            "message": r.message,
-            **{n: getattr(r, n) for n in RUN_COUNTERS},
-        }
+        return run_dict(r) if r is not None else None
 
     result: dict[str, Any] | None = _read(engine, fn)
     return result
+
+
+def article_dict(a: Article) -> dict[str, Any]:
+    """An article as a plain dict: its content and when it was fetched and changed."""
+    return {
+        "id": a.id,
+        "source": a.source,
+        "url": a.url,
+        "title": a.title,
+        "authors": list(a.authors or []),
+        "published_at": a.published_at,
+        "modified_at": a.modified_at,
+        "language": a.language,
+        "site_name": a.site_name,
+        "description": a.description,
+        "tags": list(a.tags or []),
+        "image_url": a.image_url,
+        "text": a.text,
+        "first_fetched_at": a.first_fetched_at.isoformat(),
+        "fetched_at": a.last_fetched_at.isoformat(),
+        "last_changed_at": a.last_changed_at.isoformat(),
+        "revisions": a.revision_count,
+    }
+
+
+class ArchiveReader(ArchiveBase):
+    """Reading articles back: one, counted, streamed, with their history, and raw pages."""
+
+    def article(self, url: str) -> dict[str, Any] | None:
+        with Session(self.engine) as s:
+            art = s.scalars(select(Article).where(Article.url == url)).one_or_none()
+            return article_dict(art) if art else None
+
+    def count_articles(self, source: str | None = None) -> int:
+        with Session(self.engine) as s:
+            q = select(func.count(Article.id))
+            if source:
+                q = q.where(Article.source == source)
+            return int(s.scalar(q) or 0)
+
+    def iter_articles(
+        self,
+        sources: tuple[str, ...] = (),
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        batch: int = 500,
+        revisions: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """Stream articles in id order, ``batch`` rows per query (keyset paging).
+
+        ``since``/``until`` keep articles published in that range (inclusive). With
+        ``revisions``, each carries ``history``: every revision, oldest first.
+        """
+        last = 0
+        while True:
+            with Session(self.engine) as s:
+                q = select(Article).where(Article.id > last).order_by(Article.id).limit(batch)
+                if sources:
+                    q = q.where(Article.source.in_(sources))
+                if since is not None:
+                    q = q.where(Article.published_at >= since.isoformat())
+                if until is not None:
+                    q = q.where(Article.published_at < (until + timedelta(days=1)).isoformat())
+                rows = [article_dict(a) for a in s.scalars(q)]
+                if revisions and rows:
+                    history = load_revisions(s, (r["id"] for r in rows))
+                    for r in rows:
+                        r["history"] = history[r["id"]]
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
+    def history(self, url: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The article stored under ``url`` (or an alias of it) and its revisions, oldest
+        first; None when there is none."""
+        key = canonical_url(url)
+        with Session(self.engine) as s:
+            art = find_stored(s, key, content=True) or find_stored(s, url, content=True)
+            if art is None:
+                return None
+            return article_dict(art), load_revisions(s, [art.id])[art.id]
+
+    def raw_body(self, sha256: str) -> bytes | None:
+        with Session(self.engine) as s:
+            body = s.get(Body, sha256)
+            return zlib.decompress(body.zdata) if body else None

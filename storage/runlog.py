@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,16 +31,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from common.dates import utcnow
 from common.errors import StorageError
+from common.runs import COUNTERS, FINISHED, SUCCESS
+from storage.base import ArchiveBase
 from storage.models import Lock, Run
-from storage.repository import RUN_COUNTERS, Archive, utcnow
 
-__all__ = ["FINISHED", "SUCCESS", "LockHolder", "RunLog", "SourceHistory", "pid_alive"]
-
-#: statuses of a run that got going and ended (so not "running" and not "skipped")
-FINISHED = ("ok", "partial", "failed", "stopped", "timed out", "interrupted")
-#: statuses of a run that archived what it could
-SUCCESS = ("ok", "partial")
+__all__ = ["LockHolder", "RunLog", "RunStore", "SourceHistory", "pid_alive", "run_dict"]
 
 
 def pid_alive(pid: int) -> bool:
@@ -71,7 +69,7 @@ class LockHolder:
 
 @dataclass(frozen=True, slots=True)
 class SourceHistory:
-    """What the runs table says about one source (each run as a :meth:`Archive.runs` dict)."""
+    """What the runs table says about one source (each run as a :func:`run_dict`)."""
 
     source: str
     last: dict[str, Any] | None = None
@@ -80,7 +78,8 @@ class SourceHistory:
     first_started: datetime | None = None
 
 
-def _run_dict(r: Run) -> dict[str, Any]:
+def run_dict(r: Run) -> dict[str, Any]:
+    """A run as a plain dict: its columns, counters included."""
     return {
         "id": r.id,
         "source": r.source,
@@ -90,8 +89,26 @@ def _run_dict(r: Run) -> dict[str, Any]:
         "status": r.status,
         "pid": r.pid,
         "message": r.message,
-        **{n: getattr(r, n) for n in RUN_COUNTERS},
+        **{n: getattr(r, n) for n in COUNTERS},
     }
+
+
+def interrupt_runs(s: Session, source: str, now: datetime, *, keep_pid: int | None) -> int:
+    """Mark ``source``'s runs left "running" by a process that no longer exists "interrupted"
+    (it was killed, or the machine stopped); return how many. With ``keep_pid`` (a crawl that
+    runs without holding the source's lock), runs of live processes and of ``keep_pid`` are
+    left alone; without it (the caller holds the lock), every running run is over."""
+    stale = [
+        r
+        for r in s.scalars(select(Run).where(Run.source == source, Run.status == "running"))
+        if keep_pid is None or (r.pid != keep_pid and not (r.pid is not None and pid_alive(r.pid)))
+    ]
+    for r in stale:
+        r.status = "interrupted"
+        r.finished_at = now
+        who = f"process {r.pid}" if r.pid is not None else "its crawl process"
+        r.message = f"{who} ended before the run finished (killed or crashed)"
+    return len(stale)
 
 
 def _holder(row: Lock) -> LockHolder:
@@ -101,11 +118,11 @@ def _holder(row: Lock) -> LockHolder:
 class RunLog:
     """Locks and run records of one archive, on behalf of process ``pid`` on ``hostname``.
 
-    Raises StorageError (from :class:`Archive`) when the archive cannot be written.
+    Raises StorageError when the archive cannot be written.
     """
 
     def __init__(
-        self, archive: Archive, *, pid: int | None = None, hostname: str | None = None
+        self, archive: ArchiveBase, *, pid: int | None = None, hostname: str | None = None
     ) -> None:
         self.archive = archive
         self.pid = pid if pid is not None else os.getpid()
@@ -147,20 +164,11 @@ class RunLog:
                 if took.rowcount != 1:  # type: ignore[attr-defined]
                     fresh = s.get(Lock, source, populate_existing=True)
                     return _holder(fresh) if fresh is not None else None
-            s.execute(
-                update(Run)
-                .where(Run.source == source, Run.status == "running")
-                .values(
-                    status="interrupted",
-                    finished_at=now,
-                    message="its crawl process ended without recording the end of the run",
-                )
-                .execution_options(synchronize_session=False)
-            )
+            interrupt_runs(s, source, now, keep_pid=None)
             s.flush()
             return None
 
-        return self.archive._write(fn)
+        return self.archive.write(fn)
 
     def heartbeat(self, source: str) -> bool:
         """Refresh our lock on ``source``; False when it is no longer ours (taken as stale)."""
@@ -173,7 +181,7 @@ class RunLog:
             )
             return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
-        return self.archive._write(fn)
+        return self.archive.write(fn)
 
     def release(self, source: str, *, pid: int | None = None) -> bool:
         """Give back ``source``'s lock if process ``pid`` (default: ours) on this host holds it."""
@@ -187,7 +195,7 @@ class RunLog:
             )
             return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
-        return self.archive._write(fn)
+        return self.archive.write(fn)
 
     def holder(self, source: str) -> LockHolder | None:
         """Who holds ``source``'s lock, if anyone. Raises StorageError if it cannot be read."""
@@ -215,13 +223,13 @@ class RunLog:
                 status=status,
                 pid=pid,
                 message=message,
-                **{n: 0 for n in RUN_COUNTERS},
+                **{n: 0 for n in COUNTERS},
             )
             s.add(run)
             s.flush()
             return run.id
 
-        return self.archive._write(fn)
+        return self.archive.write(fn)
 
     def run_of_process(self, source: str, pid: int, since: datetime) -> dict[str, Any] | None:
         """The newest run of ``source`` that process ``pid`` started at or after ``since``."""
@@ -239,7 +247,7 @@ class RunLog:
                 .limit(1)
             )
             run = s.scalars(q).first()
-            return _run_dict(run) if run is not None else None
+            return run_dict(run) if run is not None else None
 
     def settle_run(self, run_id: int, status: str, message: str) -> None:
         """Give a run its final status and message, keeping its counts."""
@@ -252,7 +260,7 @@ class RunLog:
                 run.message = message
                 run.finished_at = run.finished_at or now
 
-        self.archive._write(fn)
+        self.archive.write(fn)
 
     def history(self, source: str) -> SourceHistory:
         """The source's latest run, latest finished run, latest successful run, first start.
@@ -273,8 +281,58 @@ class RunLog:
             first = s.scalar(select(func.min(Run.started_at)).where(Run.source == source))
             return SourceHistory(
                 source=source,
-                last=_run_dict(last) if last else None,
-                last_finished=_run_dict(finished) if finished else None,
-                last_success=_run_dict(success) if success else None,
+                last=run_dict(last) if last else None,
+                last_finished=run_dict(finished) if finished else None,
+                last_success=run_dict(success) if success else None,
                 first_started=first,
             )
+
+
+class RunStore(ArchiveBase):
+    """Starting, finishing and listing runs."""
+
+    def start_run(self, source: str, trigger: str = "manual", pid: int | None = None) -> int:
+        def fn(s: Session) -> int:
+            run = Run(
+                source=source, trigger=trigger, started_at=utcnow(), status="running", pid=pid
+            )
+            for name in COUNTERS:
+                setattr(run, name, 0)
+            s.add(run)
+            s.flush()
+            return run.id
+
+        return self.write(fn)
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        counts: Mapping[str, int] | None = None,
+        message: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "message": message}
+        for name in COUNTERS:
+            if counts and name in counts:
+                values[name] = int(counts[name])
+        self.write(lambda s: s.execute(update(Run).where(Run.id == run_id).values(**values)))
+
+    def close_stale_runs(self, source: str) -> int:
+        """Mark runs of ``source`` left "running" by a process that no longer exists as
+        "interrupted"; return how many. Runs whose process is still alive (another crawl of the
+        same source) are left alone. Raises StorageError when the archive cannot be written."""
+        return self.write(lambda s: interrupt_runs(s, source, utcnow(), keep_pid=os.getpid()))
+
+    def runs(self, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest runs (of one source), newest first."""
+        with Session(self.engine) as s:
+            q = select(Run).order_by(Run.id.desc()).limit(limit)
+            if source:
+                q = q.where(Run.source == source)
+            return [run_dict(r) for r in s.scalars(q)]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run, or None."""
+        with Session(self.engine) as s:
+            r = s.get(Run, run_id)
+            return run_dict(r) if r is not None else None

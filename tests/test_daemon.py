@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from common.dates import utcnow
 from newsvault.sitesrv import LocalSite
-from storage.repository import Archive, utcnow
+from storage.repository import Archive
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from common.dates import utcnow
 from newsvault.sitesrv import LocalSite
-from storage.repository import Archive, utcnow
+from storage.repository import Archive
 from storage.runlog import RunLog, pid_alive
 
 

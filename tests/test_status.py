@@ -13,9 +13,10 @@ import yaml
 from click.testing import CliRunner
 
 from common.config import parse_config
+from common.dates import utcnow
 from newsvault.cli import main
 from newsvault.schedule import missed_fire
-from storage.repository import Archive, utcnow
+from storage.repository import Archive
 from storage.runlog import RunLog
 
 FEED = "http://127.0.0.1:9/feed.xml"  # never fetched: these tests only read the runs table

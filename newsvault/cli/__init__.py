@@ -169,4 +169,3 @@ main.add_command(cli_history.diff)
 main.add_command(cli_daemon.daemon)
 main.add_command(cli_daemon.runs)
 main.add_command(cli_daemon.status)
-

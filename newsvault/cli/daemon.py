@@ -15,6 +15,7 @@ import click
 
 from common.config import Config, Source
 from common.errors import StorageError
+from common.runs import COUNTERS, FAILED
 from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -28,17 +29,7 @@ from newsvault.schedule import DAEMON_LOCK, next_fire, schedule_of
 
 __all__ = ["daemon", "health", "runs", "status"]
 
-#: a last finished run with one of these statuses makes its source unhealthy
-FAILED = ("failed", "timed out", "interrupted")
 _RIGHT = ("id", "took", "pages", "new", "updated", "unchanged", "skipped", "errors")
-_COUNTS = (
-    "pages_fetched",
-    "articles_new",
-    "articles_updated",
-    "articles_unchanged",
-    "articles_skipped",
-    "errors",
-)
 
 
 def _console() -> Any:
@@ -168,7 +159,7 @@ def runs(config: Config, source_name: str | None, limit: int) -> None:
             _when(r["started_at"]),
             took,
             r["status"],
-            *(str(r[n]) for n in _COUNTS),
+            *(str(r[n]) for n in COUNTERS),
             (r["message"] or "")[:200],
         )
     _console().print(table)
@@ -215,7 +206,7 @@ def status(config: Config) -> None:
     """
     from rich.table import Table
 
-    from storage.repository import utcnow
+    from common.dates import utcnow
 
     if not config.sources:
         _fail(f"{config.path}: no sources configured", EXIT_CONFIG)

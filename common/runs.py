@@ -1,0 +1,67 @@
+"""What a run counts and how it ended: the one list of counters and the one status policy.
+
+Every layer speaks of runs: the spider and the item pipelines count into Scrapy stats, the
+archive stores the counts in ``runs``, the CLI and the daemon print them. The names are the
+``runs`` table's columns, spelled once here.
+
+Example::
+
+    counts = counts_from_stats(crawler.stats)
+    status = run_status(counts, fatal=None, reason="finished")   # "ok", "partial" or "failed"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "COUNTERS",
+    "FAILED",
+    "FINISHED",
+    "STAT_PREFIX",
+    "SUCCESS",
+    "counts_from_stats",
+    "run_status",
+]
+
+#: the counters of a run, as the ``runs`` table's columns and :class:`RunResult`'s fields
+COUNTERS = (
+    "pages_fetched",
+    "articles_new",
+    "articles_updated",
+    "articles_unchanged",
+    "articles_skipped",
+    "errors",
+)
+#: the prefix of newsvault's own Scrapy stats (``newsvault/articles_new`` ...)
+STAT_PREFIX = "newsvault/"
+#: statuses of a run that got going and ended (so not "running" and not "skipped")
+FINISHED = ("ok", "partial", "failed", "stopped", "timed out", "interrupted")
+#: statuses of a run that archived what it could
+SUCCESS = ("ok", "partial")
+#: a last finished run with one of these statuses makes its source unhealthy
+FAILED = ("failed", "timed out", "interrupted")
+
+
+def counts_from_stats(stats: Any) -> dict[str, int]:
+    """The run's counters from Scrapy stats (pages fetched are Scrapy's response count)."""
+    counts = {"pages_fetched": int(stats.get_value("downloader/response_count", 0))}
+    for name in COUNTERS[1:]:
+        counts[name] = int(stats.get_value(STAT_PREFIX + name, 0))
+    return counts
+
+
+def run_status(counts: Mapping[str, int], *, fatal: str | None, reason: str) -> str:
+    """How a crawl that ran ended. ``fatal``: why the archive stopped taking writes, if it did;
+    ``reason``: why the spider closed (Scrapy's close reason)."""
+    stored = counts["articles_new"] + counts["articles_updated"] + counts["articles_unchanged"]
+    if fatal:
+        return "failed"
+    if reason in ("shutdown", "cancelled"):
+        return "stopped"
+    if counts["errors"] and not stored and not counts["articles_skipped"]:
+        return "failed"
+    if counts["errors"]:
+        return "partial"
+    return "ok"

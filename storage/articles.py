@@ -1,0 +1,234 @@
+"""The article write policy: each article saved whole, once, with every change kept.
+
+Each article is saved whole (article row, its new revision, aliases, raw body, fetch row
+together) inside one short transaction, alone (:meth:`ArticleStore.save_article`) or with a
+batch of others (:meth:`ArticleStore.save_articles`), so a crash at any moment leaves either all
+of it or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from common.dates import is_later, utcnow
+from common.errors import StorageError
+from common.fingerprint import normalise_title, text_fingerprint
+from common.urls import canonical_url
+from storage import incremental as inc
+from storage.base import ArchiveBase
+from storage.bodies import PackedBody, pack_body
+from storage.bulk import save_plain_new
+from storage.models import Article, Backoff, Body, Fetch
+from storage.records import (
+    ArticleRecord,
+    FetchRecord,
+    content_columns,
+    fetch_columns,
+    header_value,
+)
+
+__all__ = ["ArticleStore", "Outcome", "text_changed"]
+
+T = TypeVar("T")
+
+
+class Outcome(StrEnum):
+    """What :meth:`ArticleStore.save_article` did with an article."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+
+
+def text_changed(art: Article, rec: ArticleRecord) -> bool:
+    """The revision test: the title or the normalised text differs. The stored text is
+    fingerprinted again, so a change of normalisation never makes a revision by itself."""
+    if normalise_title(art.title) != normalise_title(rec.title):
+        return True
+    if art.text_hash == rec.text_hash:
+        return False
+    return text_fingerprint(art.text) != rec.text_hash
+
+
+def put_body(s: Session, body: bytes) -> str:
+    """Store a raw page once (by its sha256); returns the digest."""
+    digest, zdata = body.packed() if isinstance(body, PackedBody) else pack_body(body)
+    row = {"sha256": digest, "size": len(body), "zdata": zdata}
+    dialect = s.get_bind().dialect.name
+    if dialect == "sqlite":
+        s.execute(sqlite.insert(Body).values(**row).on_conflict_do_nothing())
+    elif dialect == "postgresql":
+        s.execute(postgresql.insert(Body).values(**row).on_conflict_do_nothing())
+    elif s.get(Body, digest) is None:
+        s.add(Body(**row))
+    return digest
+
+
+def new_revision(
+    s: Session, art: Article, rec: ArticleRecord, at: datetime, run_id: int | None
+) -> None:
+    """Make ``rec`` the article's content, kept as its next revision (seen at ``at``)."""
+    for k, v in content_columns(rec).items():
+        setattr(art, k, v)
+    inc.set_simhash(art, rec.simhash)
+    art.last_changed_at = at
+    art.revision_count = (art.revision_count or 1) + 1
+    s.flush()
+    inc.add_revision(s, art, art.revision_count, at, run_id)
+
+
+class ArticleStore(ArchiveBase):
+    """Saving fetched articles, 304s and aliases."""
+
+    def save_article(self, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord) -> Outcome:
+        """Store one article and its fetch in one transaction; say what was done.
+
+        Raises StorageError when it cannot be written (the archive is unusable, or it refuses
+        this article's data).
+        """
+        return self._save(lambda s: self._save_one(s, run_id, rec, fetch))
+
+    def save_articles(
+        self, run_id: int | None, items: Sequence[tuple[ArticleRecord, FetchRecord]]
+    ) -> list[Outcome]:
+        """Store several articles in ONE transaction; say what was done with each, in order.
+
+        All or nothing: if any article cannot be written, nothing of the batch is, and
+        StorageError is raised; the caller then saves them one by one (:meth:`save_article`) so
+        that one bad article does not cost the others.
+        """
+        if not items:
+            return []
+
+        def fn(s: Session) -> list[Outcome]:
+            # the plainly new articles in a few multi-row statements, then the rest one by one
+            plain = save_plain_new(s, run_id, items, self.near_duplicate_distance)
+            return [
+                Outcome.NEW if i in plain else self._save_one(s, run_id, rec, fetch)
+                for i, (rec, fetch) in enumerate(items)
+            ]
+
+        return self._save(fn)
+
+    def _save(self, fn: Callable[[Session], T]) -> T:
+        try:
+            return self.write(fn)
+        except IntegrityError as exc:  # still violated after the retries: this data is refused
+            raise StorageError(f"cannot write to the archive: {exc.orig}") from exc
+
+    def _save_one(
+        self, s: Session, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord
+    ) -> Outcome:
+        """The body of :meth:`save_article`, inside the caller's transaction.
+
+        A new URL whose text equals (or nearly equals) an article of the same source becomes an
+        alias of that article (DUPLICATE, its fetch kept). A known article whose title or
+        normalised text changed gets a new revision and becomes that revision (UPDATED)."""
+        art = inc.find_article(s, rec.url)
+        if art is None:
+            dup = inc.content_duplicate(
+                s, rec.source, rec.text_hash, rec.simhash, self.near_duplicate_distance
+            )
+            if dup is not None:
+                art_id, reason = dup
+                inc.add_alias(s, rec.url, art_id, reason, fetch.fetched_at)
+                _add_fetch(s, run_id, art_id, fetch, put_body(s, fetch.body))
+                return Outcome.DUPLICATE
+        digest = put_body(s, fetch.body)
+        if art is None:
+            art = Article(
+                source=rec.source,
+                url=rec.url,
+                first_fetched_at=fetch.fetched_at,
+                last_fetched_at=fetch.fetched_at,
+                last_changed_at=fetch.fetched_at,
+                body_sha256=digest,
+                revision_count=1,
+                **content_columns(rec),
+            )
+            inc.set_simhash(art, rec.simhash)
+            s.add(art)
+            s.flush()
+            inc.add_revision(s, art, 1, fetch.fetched_at, run_id)
+            outcome = Outcome.NEW
+        elif not text_changed(art, rec):
+            art.last_fetched_at = fetch.fetched_at
+            art.body_sha256 = digest
+            outcome = Outcome.UNCHANGED
+        else:
+            art.last_fetched_at = fetch.fetched_at
+            art.body_sha256 = digest
+            new_revision(s, art, rec, fetch.fetched_at, run_id)
+            outcome = Outcome.UPDATED
+        art.etag = header_value(fetch.headers, "etag")
+        art.last_modified = header_value(fetch.headers, "last-modified")
+        if is_later(fetch.lastmod, art.listed_lastmod):
+            art.listed_lastmod = fetch.lastmod
+        fetched_key = canonical_url(fetch.url)
+        if fetched_key != art.url:
+            inc.add_alias(s, fetched_key, art.id, "canonical", fetch.fetched_at)
+        s.flush()
+        s.execute(delete(Backoff).where(Backoff.url.in_({fetch.url, rec.url})))
+        _add_fetch(s, run_id, art.id, fetch, digest)
+        return outcome
+
+    def touch(self, url: str, fetched_at: datetime, lastmod: str | None = None) -> bool:
+        """Record that ``url`` answered 304 Not Modified: its article was checked and is
+        unchanged. False when no article is stored under that URL or an alias of it."""
+
+        def fn(s: Session) -> bool:
+            art = inc.find_article(s, url)
+            if art is None:
+                return False
+            art.last_fetched_at = fetched_at
+            if is_later(lastmod, art.listed_lastmod):
+                art.listed_lastmod = lastmod
+            return True
+
+        return self.write(fn)
+
+    def record_alias(self, url: str, target: str, reason: str) -> bool | None:
+        """Record ``url`` as another URL of the article stored under ``target``. None when no
+        such article is stored (yet); False when ``url`` was already known."""
+
+        def fn(s: Session) -> bool | None:
+            art = inc.find_article(s, target, content=True)
+            if art is None:
+                return None
+            return inc.add_alias(s, url, art.id, reason, utcnow())
+
+        return self.write(fn)
+
+    def update_extraction(self, changes: Iterable[tuple[int, ArticleRecord]]) -> int:
+        """Replace text and metadata of existing articles (re-extraction), in one transaction.
+
+        Keeps each article's URL, source and fetch history; returns how many rows were updated.
+        Raises :class:`StorageError` when the archive cannot be written.
+        """
+        from sqlalchemy import update
+
+        def fn(s: Session) -> int:
+            n = 0
+            for article_id, rec in changes:
+                result = s.execute(
+                    update(Article).where(Article.id == article_id).values(**content_columns(rec))
+                )
+                n += int(result.rowcount)  # type: ignore[attr-defined]
+            return n
+
+        return self.write(fn)
+
+
+def _add_fetch(
+    s: Session, run_id: int | None, article_id: int, fetch: FetchRecord, digest: str
+) -> None:
+    s.add(Fetch(**fetch_columns(fetch, run_id, article_id, digest)))
