@@ -16,6 +16,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
+    "LISTING_WORDS",
     "TRACKING_PARAMS",
     "canonical_url",
     "host_in",
@@ -30,6 +31,21 @@ TRACKING_PARAMS = re.compile(
     re.IGNORECASE,
 )
 
+#: path segments of pages that list, find or gate articles rather than carry one: the crawl
+#: does not follow such URLs as articles, and extraction reads them as listing pages
+LISTING_WORDS = (
+    "tag",
+    "tags",
+    "category",
+    "categories",
+    "author",
+    "authors",
+    "search",
+    "login",
+    "signin",
+    "register",
+    "account",
+)
 
 _AMP_PARAMS = {"amp": None, "outputtype": "amp", "output": "amp"}
 _PRINT_PARAMS = {"print": None, "view": "print"}

@@ -11,11 +11,11 @@ Example::
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from lxml.html import HtmlElement
+
+from common.dates import DMY, read_when
 
 __all__ = ["AUTHOR_SPLIT", "TAG_SPLIT", "clean_title", "iso_date", "published_date", "split_list"]
 
@@ -25,7 +25,6 @@ _TITLE_SEP = re.compile(r"\s+(?:\||::|-|–|—|·|»|/)\s+|\s*_\s*")
 _MAX_HEADING_CHARS = 300
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\b")
-_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
 def split_list(value: Any, sep: re.Pattern[str] = AUTHOR_SPLIT) -> tuple[str, ...]:
@@ -45,17 +44,12 @@ def iso_date(value: str | None) -> str | None:
     if not value:
         return None
     v = value.strip()
-    try:
-        if _ISO_DATETIME.match(v):
-            return datetime.fromisoformat(v.replace("Z", "+00:00")).isoformat()
-        if _ISO_DATE.match(v):
-            return v[:10]
-        m = _DMY.fullmatch(v)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
-        return parsedate_to_datetime(v).isoformat()
-    except (ValueError, TypeError, IndexError):
+    if _ISO_DATE.match(v) and not _ISO_DATETIME.match(v):
+        return v[:10]  # a day, whatever follows it
+    when = read_when(v)
+    if when is None:
         return None
+    return when.date().isoformat() if DMY.fullmatch(v) else when.isoformat()
 
 
 def published_date(candidates: list[str | None], found: str | None) -> str | None:

@@ -20,13 +20,14 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from common.urls import LISTING_WORDS
 from pipeline.clean import norm_line
 
 __all__ = ["PageSignals", "first_text", "in_teasers", "page_signals", "teaser_boxes"]
 
 _NOT_ARTICLE_PATH = re.compile(
-    r"/(tag|tags|category|categories|topic|topics|search|login|signin|sign-in|register|"
-    r"account|author|authors|archive)(/|$|\?)|/page/\d+|[?&](s|q|search)=",
+    rf"/({'|'.join(LISTING_WORDS)}|topic|topics|sign-in|archive)(/|$|\?)"
+    r"|/page/\d+|[?&](s|q|search)=",
     re.IGNORECASE,
 )
 _LOGIN_WORDS = re.compile(

@@ -13,7 +13,6 @@ import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
@@ -41,8 +40,9 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from common.config import Source
+from common.dates import parse_when
 from common.errors import CrawlError
-from common.urls import canonical_url, host_in, variant_reason
+from common.urls import LISTING_WORDS, canonical_url, host_in, variant_reason
 from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
 from crawler.incremental import Decision, Incremental
@@ -51,10 +51,13 @@ from crawler.middlewares import BlockedRequest, RedirectLoop
 
 __all__ = ["NewsSpider", "looks_like_article"]
 
+# listings, and pages of the site itself (feeds, shop, legal), and files that are not pages
+_SITE_PAGES = (
+    r"section|subscribe|feed|rss|page|wp-admin|wp-login\.php|cart|privacy|terms|contact|about"
+)
 _NOT_ARTICLE = re.compile(
-    r"/(tag|tags|category|categories|section|author|authors|search|login|signin|register|"
-    r"account|subscribe|feed|rss|page|wp-admin|wp-login\.php|cart|privacy|terms|contact|about)"
-    r"(/|$|\?|\.)|[?&](s|q|page|replytocom)=|\.(jpe?g|png|gif|webp|svg|pdf|mp[34]|zip|css|js|xml)$",
+    rf"/({'|'.join(LISTING_WORDS)}|{_SITE_PAGES})(/|$|\?|\.)"
+    r"|[?&](s|q|page|replytocom)=|\.(jpe?g|png|gif|webp|svg|pdf|mp[34]|zip|css|js|xml)$",
     re.IGNORECASE,
 )
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){2,}", re.IGNORECASE)
@@ -85,12 +88,9 @@ def _retry_after(value: bytes | None) -> float:
     text = value.decode("latin-1").strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    when = parse_when(text)
+    if when is None:
         return 0.0
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
