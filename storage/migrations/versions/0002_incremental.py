@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import hashlib
+import re
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,6 +24,48 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _BANDS = ("sim_b0", "sim_b1", "sim_b2", "sim_b3")
+
+# -- the simhash as this migration computes it, frozen: a migration never imports live code,
+# -- so what it writes does not change when common/fingerprint.py does. tests/test_migrations.py
+# -- checks that it still equals the live one; when the live one changes on purpose, stored
+# -- simhashes need a new migration that recomputes them.
+_NUM = r"(?:\d+(?:[.,]\d+)*\s*[kKmM]?|a|an|one|a\s+few)"
+_UNIT = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)"
+_RELATIVE = re.compile(
+    rf"\b(?:(?:updated|posted|published|edited)\s+)?{_NUM}\s+{_UNIT}\s+ago\b"
+    r"|\b(?:(?:updated|posted|published|edited)\s+)?just\s+now\b",
+    re.IGNORECASE,
+)
+_COUNTER = re.compile(
+    r"\b\d+(?:[.,]\d+)*\s*[kKmM]?\s+(?:comments?|shares?|likes?|views?|reads?|reactions?"
+    r"|replies|reply|votes?|retweets?|reposts?)\b",
+    re.IGNORECASE,
+)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_MIN_WORDS = 40
+
+
+def simhash_0002(text: str) -> int | None:
+    """64-bit simhash (signed) of the word 3-shingles of the normalised text; None under 40
+    words. Bit k is set when more than half of the shingles' blake2b-64 hashes have it set."""
+    norm = _NON_WORD.sub(" ", _COUNTER.sub(" ", _RELATIVE.sub(" ", text)).casefold()).strip()
+    words = norm.split()
+    if len(words) < _MIN_WORDS:
+        return None
+    shingles = [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+    counts = [0] * 64
+    for shingle in shingles:
+        h = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
+        for k in range(64):
+            counts[k] += h >> k & 1
+    value = sum(1 << k for k in range(64) if counts[k] * 2 > len(shingles))
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def bands_0002(value: int) -> tuple[int, int, int, int]:
+    """The four 16-bit bands of a simhash, low to high."""
+    u = value & ((1 << 64) - 1)
+    return (u & 0xFFFF, u >> 16 & 0xFFFF, u >> 32 & 0xFFFF, u >> 48 & 0xFFFF)
 
 
 def upgrade() -> None:
@@ -93,8 +138,6 @@ def upgrade() -> None:
 
 
 def _backfill_simhash() -> None:
-    from common.fingerprint import simhash, simhash_bands
-
     conn = op.get_bind()
     articles = sa.table(
         "articles",
@@ -114,9 +157,9 @@ def _backfill_simhash() -> None:
         if not rows:
             return
         for art_id, text in rows:
-            value = simhash(text or "")
+            value = simhash_0002(text or "")
             if value is not None:
-                bands = dict(zip(_BANDS, simhash_bands(value), strict=True))
+                bands = dict(zip(_BANDS, bands_0002(value), strict=True))
                 conn.execute(
                     sa.update(articles)
                     .where(articles.c.id == art_id)
