@@ -10,10 +10,9 @@ Create Date: 2026-11-29 20:15:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import hashlib
 import re
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
