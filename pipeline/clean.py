@@ -189,7 +189,6 @@ class LineContext:
     link_share: float = 0.9  # a line this much covered by link texts is a link
     max_link_words: int = 20
     edge_lines: int = 3
-    template: frozenset[str] = frozenset()
 
 
 def is_link_line(line: str, links: frozenset[str], max_words: int = 20, share: float = 0.9) -> bool:
@@ -279,7 +278,7 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
             line = _INLINE_JUNK.sub("", line).strip()
         if not line or not _WORD.search(line):
             continue
-        if any(p.search(line) for p in extra) or (ctx.template and norm_line(line) in ctx.template):
+        if any(p.search(line) for p in extra):
             continue
         if is_boilerplate_line(line) or is_dateline(line):
             continue

@@ -45,15 +45,12 @@ class ExtractOptions:
     drop_xpaths / drop_css: elements removed before extraction.
     drop_lines: regular expressions; a line of extracted text that matches one is removed.
     min_words: pages whose clean text has fewer words are not articles.
-    template_lines: normalised lines learned as this source's template (see
-    :func:`pipeline.template.learn_template`); a line equal to one of them is removed.
     """
 
     drop_xpaths: tuple[str, ...] = ()
     drop_css: tuple[str, ...] = ()
     drop_lines: tuple[str, ...] = ()
     min_words: int = 25
-    template_lines: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +198,6 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         links=link_texts(tree),
         drop_lines=opts.drop_lines,
         structured_body=info.body,
-        template=opts.template_lines,
     )
     raw = _body_lines(tree, url, opts, precision=True)
     lines = clean_lines(raw, ctx)

@@ -172,15 +172,6 @@ def test_source_rules_drop_the_box(opts: ExtractOptions) -> None:
     assert text.count("Paragraph") == 4
 
 
-def test_template_lines_are_dropped() -> None:
-    from pipeline.clean import norm_line
-
-    box = ("Our reporting is paid for by readers like you: every monthly contribution keeps this "
-           "small newsroom independent for another year.")
-    opts = ExtractOptions(template_lines=frozenset({norm_line(box)}))
-    assert "readers like you" not in extract_article(SOURCE_PAGE, URL, opts).text
-
-
 @pytest.mark.parametrize(
     ("raw", "iso"),
     [
@@ -293,7 +284,7 @@ def test_random_input_raises_only_extraction_error(junk: str | bytes) -> None:
 def test_article_and_options_are_picklable() -> None:
     art = extract_article((PAGES / "jsonld_newsarticle_fr.html").read_bytes(),
                           _url("jsonld_newsarticle_fr"))
-    opts = ExtractOptions(drop_css=("div.x",), template_lines=frozenset({"a b"}))
+    opts = ExtractOptions(drop_css=("div.x",), drop_lines=("a b",))
     assert pickle.loads(pickle.dumps(art)) == art
     assert pickle.loads(pickle.dumps(opts)) == opts
     assert isinstance(art, Article)

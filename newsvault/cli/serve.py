@@ -8,7 +8,7 @@ from common.config import Config
 from common.errors import StorageError
 from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
 
-__all__ = ["COMMANDS", "serve"]
+__all__ = ["serve"]
 
 
 @click.command()
@@ -59,6 +59,4 @@ def serve(config: Config, host: str, port: int) -> None:
         server.server_close()
         archive.close()
 
-
-COMMANDS: tuple[click.Command, ...] = (serve,)
 """This module's commands; newsvault/cli.py adds them to ``newsvault``."""
