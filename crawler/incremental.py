@@ -38,7 +38,7 @@ from common.dates import is_later, parse_when
 from common.errors import StorageError
 
 if TYPE_CHECKING:
-    from storage.incremental import UrlState
+    from common.fetchstate import UrlState
 
 __all__ = ["Decision", "Incremental", "RecheckRules"]
 

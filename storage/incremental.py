@@ -12,20 +12,20 @@ whatever the size of the archive; only those few candidates are compared bit by 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
+from common.fetchstate import UrlState
 from common.fingerprint import hamming, simhash_bands
 from storage.models import Alias, Article, Failure, Revision, Validator
 
 __all__ = [
     "CONTENT_REASONS",
     "REVISION_COPIES",
-    "UrlState",
+    "UrlState",  # re-exported: storage.repository names it
     "add_alias",
     "add_revision",
     "content_duplicate",
@@ -54,22 +54,6 @@ REVISION_COPIES = (
 
 #: alias reasons that mean "another page with the same text", not "another URL of this page"
 CONTENT_REASONS = frozenset({"same-text", "near-duplicate"})
-
-
-@dataclass(frozen=True, slots=True)
-class UrlState:
-    """What the archive knows about a URL, to decide whether to fetch it again.
-
-    ``alias`` is None for an article's own URL, else the reason the URL is an alias of it. A
-    content alias (another page with the same text) has no validators of its own."""
-
-    etag: str | None
-    last_modified: str | None
-    lastmod: str | None
-    last_fetched_at: datetime
-    published_at: str | None
-    first_fetched_at: datetime
-    alias: str | None = None
 
 
 def find_article(s: Session, url: str, *, content: bool = False) -> Article | None:

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
+from common.fetchstate import UrlState
 from common.fingerprint import hamming, simhash, text_fingerprint
 from common.urls import canonical_url, variant_reason
 from crawler.incremental import Decision, Incremental
 from newsvault.sitesrv import LocalSite
 from newsvault.textdiff import word_diff
-from storage.incremental import UrlState
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
 from tests.conftest import DATA
 
@@ -220,6 +220,14 @@ def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(tmp_
 
 
 # -- which articles are fetched again --------------------------------------------------------------
+
+
+def test_url_state_lives_in_the_leaf_and_storage_still_names_it() -> None:
+    import storage.incremental
+    import storage.repository
+
+    assert storage.incremental.UrlState is UrlState
+    assert storage.repository.UrlState is UrlState
 
 
 def _state(published: str | None, fetched: datetime, **kw: Any) -> UrlState:
