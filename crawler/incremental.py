@@ -1,10 +1,11 @@
 """Incremental fetching: on second and later runs, fetch only what is new, moved or due.
 
 :class:`Incremental` is built by the spider through ``from_crawler`` (it raises NotConfigured
-when ``NEWSVAULT_INCREMENTAL`` is off). At the start of a run it loads, through
-:class:`~storage.repository.Archive`, the state of every URL of the source (validators, sitemap
-``lastmod``, last fetch, publication date) and the validators of its feeds and sitemaps, once.
-The spider itself never touches the database; it asks this component:
+when ``NEWSVAULT_INCREMENTAL`` is off) with the source's :class:`~common.fetchstate.SourceState`,
+which the orchestration loaded from the archive and handed to the spider: the state of every URL
+of the source (validators, sitemap ``lastmod``, last fetch, publication date), the validators of
+its feeds and sitemaps, and the article URLs worth another try. Neither this component nor the
+spider touches the archive; the spider asks this component:
 
 - :meth:`listing` makes a feed/sitemap/start-page request conditional (``If-None-Match``,
   ``If-Modified-Since``); a 304 is passed to the callback, which then does nothing more.
@@ -13,12 +14,13 @@ The spider itself never touches the database; it asks this component:
   when the re-check rules make them due; otherwise not (counted as ``newsvault/not_due``).
 - :meth:`article` makes a known article's request conditional; a 304 becomes a
   :class:`~crawler.items.NotModifiedItem` (checked, unchanged, not extracted).
-- :meth:`due` lists known articles due a re-check, and article URLs whose fetch failed in the
-  last RETRY_WINDOW for a reason that may pass (timeout, connection, 429, 5xx), so they are
+- :meth:`due` lists known articles due a re-check, and the state's ``retry`` URLs (whose fetch
+  failed of late for a reason that may pass: timeout, connection, 429, 5xx), so they are
   fetched even when every listing answered 304.
 
-Validators of listings are saved only when the spider finished normally without reaching the page
-limit, so a crashed or capped run reads its listings in full next time.
+The validators of the listings fetched in the run are handed back in the state; they are marked
+to be kept only when the spider finished normally without reaching the page limit, so a crashed
+or capped run reads its listings in full next time.
 """
 
 from __future__ import annotations
@@ -35,18 +37,15 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from common.dates import is_later, parse_when
-from common.errors import StorageError
 
 if TYPE_CHECKING:
-    from storage.incremental import UrlState
+    from common.fetchstate import SourceState, UrlState
 
 __all__ = ["Decision", "Incremental", "RecheckRules"]
 
 log = logging.getLogger(__name__)
 RecheckRules = Sequence[tuple[timedelta, timedelta]]
 NOT_MODIFIED = 304
-#: how long an article URL that failed transiently is tried again on every run
-RETRY_WINDOW = timedelta(days=2)
 
 
 class Decision(StrEnum):
@@ -67,29 +66,25 @@ def _conditional(request: Request, etag: str | None, last_modified: str | None) 
 
 
 class Incremental:
-    """Fetch state of one source for one run. ``rules``: (younger_than, every) pairs in
-    increasing age; an article older than every rule is re-checked only when its lastmod moves."""
+    """Fetch decisions of one source for one run, from the ``state`` handed in (and handed back
+    to). ``rules``: (younger_than, every) pairs in increasing age; an article older than every
+    rule is re-checked only when its lastmod moves."""
 
     def __init__(
         self,
-        database: str,
+        state: SourceState,
         rules: RecheckRules,
         stats: Any = None,
         now: datetime | None = None,
     ) -> None:
-        self.database = database
+        self.state = state
         self.rules = tuple(rules)
         self.stats = stats
         self.now = now or datetime.now(UTC)
-        self.source = ""
-        self.states: dict[str, UrlState] = {}
-        self.validators: dict[str, tuple[str | None, str | None]] = {}
-        self.retry: list[str] = []
-        self._seen_validators: dict[str, tuple[str | None, str | None]] = {}
         self._not_due: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Incremental:
+    def from_crawler(cls, crawler: Crawler, state: SourceState) -> Incremental:
         s = crawler.settings
         if not s.getbool("NEWSVAULT_INCREMENTAL"):
             raise NotConfigured
@@ -97,7 +92,7 @@ class Incremental:
             (timedelta(seconds=float(a)), timedelta(seconds=float(b)))
             for a, b in s.getlist("NEWSVAULT_RECHECK")
         ]
-        inc = cls(s.get("NEWSVAULT_DATABASE"), rules)
+        inc = cls(state, rules)
         crawler.signals.connect(inc.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(inc.spider_closed, signal=signals.spider_closed)
         inc._crawler = crawler
@@ -108,27 +103,14 @@ class Incremental:
     def spider_opened(self, spider: Any) -> None:
         if self.stats is None and self._crawler is not None:
             self.stats = self._crawler.stats
-
-    def open(self, source: str) -> None:
-        """Load the source's state from the archive. Raises StorageError if it cannot."""
-        from storage.repository import Archive
-
-        self.source = source
-        archive = Archive.open(self.database)
-        try:
-            self.states = archive.url_states(source)
-            self.validators = archive.validators(source)
-            self.retry = archive.retry_urls(source, self.now - RETRY_WINDOW)
-        finally:
-            archive.close()
         if self.stats is not None:
-            self.stats.set_value("newsvault/known_urls", len(self.states))
+            self.stats.set_value("newsvault/known_urls", len(self.state.urls))
 
     # -- listings ------------------------------------------------------------------------------
 
     def listing(self, request: Request) -> Request:
         """Make a feed, sitemap or start-page request conditional on its stored validators."""
-        etag, last_modified = self.validators.get(request.url, (None, None))
+        etag, last_modified = self.state.validators.get(request.url, (None, None))
         _conditional(request, etag, last_modified)
         return request
 
@@ -141,10 +123,8 @@ class Incremental:
         etag = _header(response, b"ETag")
         last_modified = _header(response, b"Last-Modified")
         if response.status == 200 and (etag or last_modified):
-            self._seen_validators[response.request.url if response.request else response.url] = (
-                etag,
-                last_modified,
-            )
+            url = response.request.url if response.request else response.url
+            self.state.seen_validators[url] = (etag, last_modified)
         return False
 
     # -- articles ------------------------------------------------------------------------------
@@ -161,7 +141,7 @@ class Incremental:
 
     def decide(self, url: str, lastmod: str | None) -> Decision:
         """Whether to fetch the article at (canonical) ``url`` listed with ``lastmod``."""
-        state = self.states.get(url)
+        state = self.state.urls.get(url)
         if state is None:
             return Decision.NEW
         if (
@@ -183,16 +163,16 @@ class Incremental:
         whose last fetch failed transiently."""
         due = [
             (state.published_at or "", url)
-            for url, state in self.states.items()
+            for url, state in self.state.urls.items()
             if state.alias is None and self._due(state)
         ]
         for _, url in sorted(due, reverse=True):
             yield url
-        yield from self.retry
+        yield from self.state.retry
 
     def article(self, request: Request) -> Request:
         """Make a known article's request conditional on the validators of its last fetch."""
-        state = self.states.get(request.url)
+        state = self.state.urls.get(request.url)
         if state is not None:
             _conditional(request, state.etag, state.last_modified)
         return request
@@ -200,23 +180,15 @@ class Incremental:
     # -- end of run ----------------------------------------------------------------------------
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        """Save the listings' validators when the run finished normally."""
-        from storage.repository import Archive
-
-        if reason != "finished" or not self._seen_validators or not self.source:
+        """Mark the listings' validators handed back as to be kept when the run finished
+        normally; the orchestration saves them."""
+        if reason != "finished" or not self.state.seen_validators:
             return
         if self.stats is not None and self.stats.get_value("newsvault/over_limit"):
             # articles of these listings were left for the next run: it must read them again
             log.info("%s: page limit reached; listings will be fetched in full next run", spider)
             return
-        try:
-            archive = Archive.open(self.database)
-            try:
-                archive.save_validators(self.source, self._seen_validators)
-            finally:
-                archive.close()
-        except StorageError as exc:  # the next run fetches its listings in full: no harm done
-            log.warning("could not save the validators of %s's listings: %s", self.source, exc)
+        self.state.keep_validators = True
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -2,6 +2,10 @@
 
 Scrapy's Twisted reactor cannot be restarted, so :func:`run_crawl` may be called once per
 process; the daemon therefore runs each crawl as a child ``newsvault crawl`` process.
+
+The crawler never opens the archive: each source's :class:`~common.fetchstate.SourceState` is
+loaded here (:func:`load_source_state`), handed to its spider, and what the spider hands back in
+it is saved here after the crawl (:func:`save_source_state`).
 """
 
 from __future__ import annotations
@@ -9,12 +13,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from common.config import Config, Source
 from common.errors import StorageError
+from common.fetchstate import SourceState
 from common.runs import counts_from_stats
 
-__all__ = ["RunResult", "run_crawl"]
+if TYPE_CHECKING:
+    from storage.repository import Archive
+
+__all__ = ["RETRY_WINDOW", "RunResult", "load_source_state", "run_crawl", "save_source_state"]
+
+log = logging.getLogger(__name__)
+
+#: how long an article URL that failed transiently is tried again on every run
+RETRY_WINDOW = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +46,31 @@ class RunResult:
     message: str | None = None
 
 
+def load_source_state(
+    archive: Archive, source: str, *, incremental: bool, now: datetime | None = None
+) -> SourceState:
+    """The fetch state to hand to the spider of ``source``: the URLs a server asked us to put
+    off and, with ``incremental``, the state of its known URLs, its listings' validators and the
+    article URLs that failed transiently since ``now`` - RETRY_WINDOW. Raises StorageError if
+    the archive cannot be read."""
+    state = SourceState(waiting=archive.waiting_urls(source))
+    if incremental:
+        since = (now or datetime.now(UTC)) - RETRY_WINDOW
+        state.urls = archive.url_states(source)
+        state.validators = archive.validators(source)
+        state.retry = archive.retry_urls(source, since)
+    return state
+
+
+def save_source_state(archive: Archive, source: str, state: SourceState) -> None:
+    """Save what the spider of ``source`` handed back: its listings' validators, when it marked
+    them to be kept. A failure is only logged: the next run then reads its listings in full."""
+    try:
+        archive.save_validators(source, state.validators_to_save())
+    except StorageError as exc:
+        log.warning("could not save the validators of %s's listings: %s", source, exc)
+
+
 def run_crawl(
     config: Config,
     sources: Sequence[Source],
@@ -45,7 +85,7 @@ def run_crawl(
     Each source's lock is taken first (:mod:`newsvault.locks`): a source another live crawl is
     running is not crawled; its result (and recorded run) has status "skipped" and a message
     naming that crawl. Raises StorageError before fetching anything if the archive cannot be
-    opened, migrated or written.
+    opened, migrated, read or written.
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -66,13 +106,14 @@ def run_crawl(
         ]
         if not mine:
             return results
-        waiting = {s.name: archive.waiting_urls(s.name) for s in mine}
         settings = scrapy_settings(
             config,
             trigger=trigger,
             progress_interval=progress_interval,
             extract_workers=extract_workers,
         )
+        incremental = bool(settings["NEWSVAULT_INCREMENTAL"])
+        states = {s.name: load_source_state(archive, s.name, incremental=incremental) for s in mine}
         settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
         logging.getLogger("scrapy").setLevel(logging.WARNING)
         process = CrawlerProcess(settings)
@@ -82,9 +123,11 @@ def run_crawl(
         for source in mine:
             crawler = process.create_crawler(NewsSpider)
             crawlers.append((source, crawler))
-            process.crawl(crawler, source=source, limit=limit, waiting=waiting[source.name])
+            process.crawl(crawler, source=source, limit=limit, fetch_state=states[source.name])
         locks.start_heartbeat()
         process.start()
+        for name, state in states.items():  # still under the sources' locks
+            save_source_state(archive, name, state)
     finally:
         release_errors = locks.release_all()
         archive.close()

@@ -12,7 +12,6 @@ whatever the size of the archive; only those few candidates are compared bit by 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from common.dates import utcnow
+from common.fetchstate import UrlState
 from common.fingerprint import hamming, simhash_bands
 from storage.base import ArchiveBase
 from storage.models import Alias, Article, Failure, Revision, Validator
@@ -28,7 +28,6 @@ __all__ = [
     "CONTENT_REASONS",
     "FetchStateStore",
     "REVISION_COPIES",
-    "UrlState",
     "add_alias",
     "add_revision",
     "content_duplicate",
@@ -57,22 +56,6 @@ REVISION_COPIES = (
 
 #: alias reasons that mean "another page with the same text", not "another URL of this page"
 CONTENT_REASONS = frozenset({"same-text", "near-duplicate"})
-
-
-@dataclass(frozen=True, slots=True)
-class UrlState:
-    """What the archive knows about a URL, to decide whether to fetch it again.
-
-    ``alias`` is None for an article's own URL, else the reason the URL is an alias of it. A
-    content alias (another page with the same text) has no validators of its own."""
-
-    etag: str | None
-    last_modified: str | None
-    lastmod: str | None
-    last_fetched_at: datetime
-    published_at: str | None
-    first_fetched_at: datetime
-    alias: str | None = None
 
 
 def find_article(s: Session, url: str, *, content: bool = False) -> Article | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from storage.articles import ArticleStore, Outcome
 from storage.failures import BACKOFF_BASE, BACKOFF_MAX, FailureStore
-from storage.incremental import FetchStateStore, UrlState
+from storage.incremental import FetchStateStore
 from storage.reading import ArchiveReader
 from storage.records import ArticleRecord, FetchRecord
 from storage.runlog import RunStore
@@ -34,7 +34,6 @@ __all__ = [
     "ArticleRecord",
     "FetchRecord",
     "Outcome",
-    "UrlState",
 ]
 
 

@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 import yaml
 
+from common.fetchstate import SourceState, UrlState
 from common.fingerprint import hamming, simhash, text_fingerprint
 from common.urls import canonical_url, variant_reason
 from crawler.incremental import Decision, Incremental
+from newsvault.crawl import load_source_state, save_source_state
 from newsvault.sitesrv import LocalSite
 from newsvault.textdiff import word_diff
-from storage.incremental import UrlState
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
 from tests.conftest import DATA
 
@@ -237,15 +238,15 @@ def _state(published: str | None, fetched: datetime, **kw: Any) -> UrlState:
 def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     rules = [(timedelta(days=2), timedelta(0)), (timedelta(days=14), timedelta(days=1))]
-    inc = Incremental("sqlite://", rules, now=now)
     hour_ago = now - timedelta(hours=1)
-    inc.states = {
+    states = {
         "u/fresh": _state("2026-12-01T08:00:00+00:00", hour_ago),
         "u/week": _state("2026-11-25", hour_ago),
         "u/week-stale": _state("2026-11-25", now - timedelta(days=2)),
         "u/old": _state("2026-10-01", now - timedelta(days=30), lastmod="2026-10-02"),
         "u/alias": _state("2026-12-01", hour_ago, alias="same-text"),
     }
+    inc = Incremental(SourceState(urls=states), rules, now=now)
     assert inc.decide("u/new", None) is Decision.NEW
     assert inc.decide("u/fresh", None) is Decision.DUE
     assert inc.decide("u/week", None) is Decision.NOT_DUE
@@ -276,11 +277,13 @@ def test_articles_that_failed_transiently_are_tried_again(tmp_path: Path) -> Non
         archive.record_failure(None, "other", "https://ex.org/a.html", "timeout", "x")
         now = datetime.now(UTC)
         assert archive.retry_urls("gazette", now + timedelta(hours=1)) == []
+        state = load_source_state(archive, "gazette", incremental=True)
+        off = load_source_state(archive, "gazette", incremental=False)
     finally:
         archive.close()
-    inc = Incremental(url, [])
-    inc.open("gazette")
+    inc = Incremental(state, [])
     assert list(inc.due()) == ["https://ex.com/news/busy.html", "https://ex.com/news/timeout.html"]
+    assert off == SourceState(), "without incremental fetching only waiting URLs are handed in"
 
 
 def test_incremental_fetching_switches_off_with_its_setting() -> None:
@@ -295,9 +298,9 @@ def test_incremental_fetching_switches_off_with_its_setting() -> None:
         assert from_config[key] == NEWSVAULT_DEFAULTS[key], "config and settings defaults agree"
 
     with pytest.raises(NotConfigured):
-        Incremental.from_crawler(get_crawler(settings_dict=dict(NEWSVAULT_DEFAULTS)))
+        Incremental.from_crawler(get_crawler(settings_dict=dict(NEWSVAULT_DEFAULTS)), SourceState())
     on = get_crawler(settings_dict={**NEWSVAULT_DEFAULTS, "NEWSVAULT_INCREMENTAL": True})
-    inc = Incremental.from_crawler(on)
+    inc = Incremental.from_crawler(on, SourceState())
     assert inc.rules == ((timedelta(days=2), timedelta(0)), (timedelta(days=14), timedelta(days=1)))
 
 
@@ -319,18 +322,82 @@ class _Stats(dict):  # type: ignore[type-arg]
 def test_listing_validators_are_kept_only_after_a_complete_run(
     tmp_path: Path, capped: bool, reason: str, kept: bool
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    Archive.open(url).close()
-    inc = Incremental(url, [], stats=_Stats({"newsvault/over_limit": 3} if capped else {}))
-    inc.open("gazette")
-    inc._seen_validators = {"http://ex.com/feed.xml": ('"abc"', None)}
-    inc.spider_closed(None, reason)
-    archive = Archive.open(url)
+    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
     try:
+        state = load_source_state(archive, "gazette", incremental=True)
+        inc = Incremental(state, [], stats=_Stats({"newsvault/over_limit": 3} if capped else {}))
+        state.seen_validators["http://ex.com/feed.xml"] = ('"abc"', None)
+        inc.spider_closed(None, reason)
+        save_source_state(archive, "gazette", state)
         stored = archive.validators("gazette")
     finally:
         archive.close()
+    assert state.keep_validators is kept
     assert stored == ({"http://ex.com/feed.xml": ('"abc"', None)} if kept else {})
+
+
+def test_validators_that_cannot_be_saved_are_only_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    Archive.open(url).close()
+    state = SourceState(seen_validators={"http://ex.com/feed.xml": ('"abc"', None)})
+    state.keep_validators = True
+    archive = Archive.open(url, readonly=True)
+    try:
+        save_source_state(archive, "gazette", state)
+    finally:
+        archive.close()
+    assert "could not save the validators of gazette's listings" in caplog.text
+
+
+def test_the_spider_gets_its_state_handed_in_and_hands_validators_back() -> None:
+    """No archive here: the state is built by hand, as run_crawl builds it from the archive."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.http import Request, Response
+    from scrapy.utils.test import get_crawler
+
+    from common.config import Source
+    from crawler.settings import NEWSVAULT_DEFAULTS
+    from crawler.spiders.news import NewsSpider
+
+    feed, sitemap = "https://gazette.test/feed.xml", "https://gazette.test/sitemap.xml"
+    known = "https://gazette.test/news/known.html"
+    state = SourceState(
+        urls={known: _state(None, T0, etag='"k1"')},
+        validators={feed: ('"f1"', "Fri, 20 Nov 2026 12:00:00 GMT")},
+        retry=["https://gazette.test/news/timed-out.html"],
+        waiting={sitemap: T0 + timedelta(days=1)},
+    )
+    settings = {**NEWSVAULT_DEFAULTS, "NEWSVAULT_INCREMENTAL": True, "NEWSVAULT_RECHECK": ()}
+    crawler = get_crawler(NewsSpider, settings)
+    source = Source(name="gazette", feeds=(feed,), sitemaps=(sitemap,))
+    spider = crawler._create_spider(source=source, fetch_state=state)
+    crawler.spider = spider
+    crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+    assert crawler.stats.get_value("newsvault/known_urls") == 1
+
+    async def start() -> list[Any]:
+        return [r async for r in spider.start()]
+
+    requests = asyncio.run(start())
+    assert [r.url for r in requests] == [feed, "https://gazette.test/news/timed-out.html"]
+    assert requests[0].headers[b"If-None-Match"] == b'"f1"'
+    assert requests[0].headers[b"If-Modified-Since"] == b"Fri, 20 Nov 2026 12:00:00 GMT"
+    assert spider.incremental is not None
+    assert spider.incremental.decide(known, None) is Decision.NOT_DUE
+    assert spider.incremental.article(Request(known)).headers[b"If-None-Match"] == b'"k1"'
+
+    rss = b"<rss><channel></channel></rss>"
+    response = Response(feed, body=rss, headers={"ETag": '"f2"'}, request=requests[0])
+    list(spider.parse_feed(response))
+    assert state.seen_validators == {feed: ('"f2"', None)}
+    assert state.validators_to_save() == {}, "not before the run has finished"
+    crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+    assert state.keep_validators
+    assert state.validators_to_save() == {feed: ('"f2"', None)}
 
 
 def test_local_site_answers_conditional_requests_like_a_real_server(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
@@ -42,6 +42,7 @@ from twisted.python.failure import Failure
 from common.config import Source
 from common.dates import parse_when
 from common.errors import CrawlError
+from common.fetchstate import SourceState
 from common.urls import LISTING_WORDS, canonical_url, host_in, variant_reason
 from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
@@ -141,13 +142,17 @@ class NewsSpider(scrapy.Spider):
         self,
         source: Source,
         limit: int | None = None,
-        waiting: Mapping[str, datetime] | None = None,
+        fetch_state: SourceState | None = None,
         **kwargs: Any,
     ) -> None:
-        """``waiting``: URLs put off until a time (a server's Retry-After); not fetched."""
+        """``fetch_state``: the source's state, handed in by the orchestration and handed back
+        to it (the listings' validators of this run). Its ``waiting`` URLs, put off until a
+        time (a server's Retry-After), are not fetched. (Not ``state``: Scrapy's JOBDIR
+        extension owns ``spider.state``.)"""
         super().__init__(name=f"news:{source.name}", **kwargs)
         self.source = source
-        self.waiting = dict(waiting or {})
+        self.fetch_state = fetch_state if fetch_state is not None else SourceState()
+        self.waiting = self.fetch_state.waiting
         self.allowed_domains = list(source.domains)
         self.patterns = [re.compile(p) for p in source.article_urls]
         self.limit = limit
@@ -165,7 +170,7 @@ class NewsSpider(scrapy.Spider):
             spider.limit = cap
         spider._max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE") or 50_000_000
         try:
-            spider.incremental = Incremental.from_crawler(crawler)
+            spider.incremental = Incremental.from_crawler(crawler, spider.fetch_state)
         except NotConfigured:
             spider.incremental = None
         return spider
@@ -176,8 +181,6 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         src = self.source
-        if self.incremental is not None:
-            self.incremental.open(src.name)
         for url in src.feeds:
             if url not in self.waiting:  # a feed's server may ask us to wait too
                 yield self._request(url, self.parse_feed, priority=100, kind="feed")
