@@ -1,4 +1,7 @@
-"""newsvault's processing side: extraction, cleaning, item pipelines, orchestration, CLI, scheduler.
+"""newsvault's processing side: extraction and cleaning (:mod:`pipeline.extract` is the one
+entry point), the extraction worker processes, and the Scrapy item pipelines
+(Extract -> Dedupe -> Store). It sits above crawler/ and storage/; the application
+(``newsvault``) sits above it.
 
 Importing this package is cheap; heavy modules (Scrapy, trafilatura) load only where used.
 """

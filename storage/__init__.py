@@ -1,6 +1,8 @@
 """newsvault's archive: SQLAlchemy models, engine set-up and migrations, and the read/write API.
 
-``storage.repository`` is the only module with sessions or SQL; the rest of the code calls it.
+Only storage/ opens sessions or writes SQL; the API is split by job (see
+:mod:`storage.repository`) and put together as :class:`Archive`. It imports nothing of ours but
+the leaf package ``common``.
 """
 
 from storage.db import open_engine
