@@ -463,7 +463,7 @@ def test_edited_article_gives_one_revision_and_a_trivial_change_none(
     assert changes and all("[-4.9-]{+5.2+}" in c for c in changes)
     assert "\x1b[" not in diff.stdout, "no colour when the output is not a terminal"
     assert cli("diff", "--config", str(config), url, "--from", "7").returncode == 2
-    assert cli("history", "--config", str(config), site.url("/nope")).returncode == 1
+    assert cli("history", "--config", str(config), site.url("/nope")).returncode == 2
     export = cli("export", "--config", str(config), "--revisions")
     rows = {r["url"]: r for r in map(json.loads, export.stdout.splitlines())}
     assert rows[url]["revisions"] == 2

@@ -26,6 +26,7 @@ from newsvault.cli.common import (
     EXIT_STORAGE,
     _check_sources,
     _fail,
+    _no_article,
     config_option,
     source_option,
 )
@@ -150,19 +151,22 @@ def search(
 @click.option("--raw", is_flag=True, help="the archived HTML as fetched, not the clean text")
 @click.argument("article")
 def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
-    """Print one article (by URL or id): metadata and clean text, or its raw HTML.
+    """Print one article: metadata and clean text, or its raw HTML.
+
+    ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias); exit
+    status 2 when it names no article.
 
     Example:
 
         newsvault show https://example.com/2026/11/story/ --revision 1
     """
-    from storage.reading import find_article
+    from storage.reading import lookup_article
     from storage.revisions import get_revision, revisions_available
 
     with _archive(config) as archive:
-        art = find_article(archive.engine, article)
+        art = lookup_article(archive.engine, article)
         if art is None:
-            _die(f"no article {article!r} in the archive", EXIT_CONFIG)
+            _no_article(article)
         sha = art["body_sha256"]
         if revision is not None:
             if not revisions_available(archive.engine):

@@ -24,6 +24,7 @@ __all__ = [
     "EXIT_STORAGE",
     "_check_sources",
     "_fail",
+    "_no_article",
     "config_option",
     "source_option",
 ]
@@ -35,6 +36,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"newsvault: {message}", err=True)
     sys.exit(code)
+
+
+def _no_article(ref: str) -> NoReturn:
+    """The one answer of every command to a reference that names no article: bad usage (2)."""
+    _fail(f"no article {ref!r} in the archive", EXIT_CONFIG)
 
 
 def config_option(fn: F) -> F:

@@ -245,7 +245,7 @@ class ArchiveApp:
         return self._page("sources.html", source=name, items=items, sources=names)
 
     def _article(self, aid: str) -> dict[str, Any]:
-        art = reading.article_by_id(self.engine, int(aid))
+        art = reading.lookup_article(self.engine, aid)
         if art is None:
             raise HTTPError(404, f"no article {aid} in the archive")
         return art
