@@ -145,6 +145,38 @@ def test_revisions_are_kept_and_trivial_changes_are_not_revisions(archive: Archi
     assert art["text"] == edited and art["revisions"] == 3
 
 
+def test_show_and_the_web_read_the_revisions_that_history_and_export_read(
+    archive: Archive,
+) -> None:
+    from storage.revisions import get_revision, list_revisions
+
+    url = "https://ex.com/news/council-budget.html"
+    archive.save_article(None, _record(url, STORY), _fetch(url, T0))
+    edited = STORY.replace("4.9 per cent", "5.2 per cent")
+    later = T0 + timedelta(hours=1)
+    archive.save_article(None, _record(url, edited, "New"), _fetch(url, later, b"<p>5.2</p>"))
+    found = archive.history(url)
+    assert found is not None
+    art, history = found
+    (exported,) = archive.iter_articles(revisions=True)
+    assert exported["history"] == history
+    listed = list_revisions(archive.engine, art["id"])
+    assert listed == [
+        {
+            "number": r["number"],
+            "at": r["seen_at"],
+            "title": r["title"],
+            "text": r["text"],
+            "body_sha256": r["body_sha256"],
+        }
+        for r in history
+    ]
+    assert [r["at"] for r in listed] == [T0.isoformat(), later.isoformat()]
+    assert get_revision(archive.engine, art["id"], 2) == listed[1]
+    assert get_revision(archive.engine, art["id"], 3) is None
+    assert list_revisions(archive.engine, art["id"] + 1) == []
+
+
 def test_same_and_nearly_same_text_under_another_url_is_an_alias(archive: Archive) -> None:
     first = "https://ex.com/news/council-budget.html"
     archive.save_article(None, _record(first, STORY), _fetch(first, T0))
