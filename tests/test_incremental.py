@@ -90,7 +90,7 @@ def test_word_diff_marks_changed_words_in_changed_paragraphs_only() -> None:
         "The council meets today.\n\nThe rise is 5.2% this year, officials said.\n\nNo other news."
     )
     assert word_diff(old, new) == [
-        "¶2  The rise is [-4.9%-]{+5.2%+} this [-year.-]{+year, officials said.+}"
+        "¶2  The rise is [-4.9-]{+5.2+}% this year{+, officials said+}."
     ]
     assert word_diff(old, old) == []
 

@@ -36,7 +36,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Engine
 
 from common.errors import StorageError
-from newsvault.web.diff import inline_diff
+from newsvault.textdiff import inline_diff
 from storage import reading, revisions
 from storage.search import QuerySyntaxError, SearchQuery, render_marks, search
 
