@@ -20,10 +20,9 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 import click
 
 from common.config import Config
-from common.errors import StorageError
 from newsvault.cli.common import (
     EXIT_CONFIG,
-    EXIT_STORAGE,
+    _archive,
     _check_sources,
     _fail,
     _no_article,
@@ -63,23 +62,6 @@ def _printable(text: str) -> str:
 
 def _day(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
-
-
-@contextmanager
-def _archive(config: Config, *, readonly: bool = True) -> Iterator[Any]:
-    """The archive, opened read-only by default; storage errors end the command with status 3."""
-    from storage.repository import Archive
-
-    try:
-        archive = Archive.open(config.database, readonly=readonly)
-    except StorageError as exc:
-        _die(str(exc), EXIT_STORAGE)
-    try:
-        yield archive
-    except StorageError as exc:
-        _die(str(exc), EXIT_STORAGE)
-    finally:
-        archive.close()
 
 
 @click.command()

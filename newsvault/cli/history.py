@@ -1,7 +1,7 @@
 """``newsvault history ARTICLE`` and ``newsvault diff ARTICLE``: what an article said, and when.
 
-Exit statuses: 0 shown, 2 bad usage (ARTICLE names no article, or a revision number that does
-not exist), 3 the archive could not be opened.
+Both open the archive read-only. Exit statuses: 0 shown, 2 bad usage (ARTICLE names no
+article, or a revision number that does not exist), 3 the archive could not be opened or read.
 """
 
 from __future__ import annotations
@@ -12,24 +12,15 @@ from typing import Any
 import click
 
 from common.config import Config
-from common.errors import StorageError
-from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, _fail, _no_article, config_option
+from newsvault.cli.common import EXIT_CONFIG, _archive, _fail, _no_article, config_option
 from newsvault.textdiff import word_diff
 
 __all__ = ["diff", "history"]
 
 
 def _load(config: Config, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from storage.repository import Archive
-
-    try:
-        archive = Archive.open(config.database)
-        try:
-            found = archive.history(ref)
-        finally:
-            archive.close()
-    except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+    with _archive(config) as archive:
+        found: tuple[dict[str, Any], list[dict[str, Any]]] | None = archive.history(ref)
     if found is None:
         _no_article(ref)
     return found

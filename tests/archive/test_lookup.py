@@ -140,3 +140,15 @@ def test_lookup_finds_a_url_the_article_was_fetched_at_without_an_alias(tmp_path
         assert found is not None and found["url"] == URL
     finally:
         archive.close()
+
+
+@pytest.mark.parametrize("command", ["show", "history", "diff"])
+def test_every_command_reads_without_creating_an_archive(tmp_path: Path, command: str) -> None:
+    db = tmp_path / "missing.db"
+    config = tmp_path / "config.yaml"
+    data = {"database": f"sqlite:///{db}", "sources": [{"name": "gazette", "feeds": [URL]}]}
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = _run(config, command, URL)
+    assert result.exit_code == 3, result.output
+    assert result.stderr == f"newsvault: no archive at {db}\n"
+    assert not db.exists()
