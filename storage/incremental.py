@@ -61,7 +61,8 @@ CONTENT_REASONS = frozenset({"same-text", "near-duplicate"})
 def find_article(s: Session, url: str, *, content: bool = False) -> Article | None:
     """The article stored under ``url``, or under a URL that ``url`` is a variant of (tracking,
     amp, print, canonical); content aliases (same-text, near-duplicate) count only with
-    ``content``."""
+    ``content``. The write path's primitive: a reference given by a user (an id, any form of a
+    URL) is resolved by :func:`storage.reading.lookup_article`, which builds on this."""
     art = s.scalars(select(Article).where(Article.url == url)).one_or_none()
     if art is not None:
         return art

@@ -9,7 +9,7 @@ archive cannot be read.
 Example::
 
     engine = Archive.open(url, readonly=True).engine
-    art = find_article(engine, "https://example.com/2026/11/story/")
+    art = lookup_article(engine, "https://example.com/2026/11/story/?utm_source=feed")
     for fetch in iter_fetches(engine, sources=("example-news",)):
         print(fetch.url, fetch.fetched_at, fetch.status)
 """
@@ -31,8 +31,7 @@ from sqlalchemy.orm import Session
 from common.errors import StorageError
 from common.urls import canonical_url
 from storage.base import ArchiveBase
-from storage.incremental import find_article as find_stored
-from storage.incremental import load_revisions
+from storage.incremental import find_article, load_revisions
 from storage.models import Article, Body, Failure, Fetch, Run
 from storage.runlog import run_dict
 
@@ -40,13 +39,12 @@ __all__ = [
     "ArchiveReader",
     "FetchRow",
     "article_dict",
-    "article_by_id",
     "article_filter",
     "database_size",
     "fetches_of",
-    "find_article",
     "iter_fetches",
     "iter_latest_bodies",
+    "lookup_article",
     "recent_articles",
     "run_by_id",
     "source_names",
@@ -93,32 +91,43 @@ def _read(engine: Engine, fn: Any) -> Any:
         raise StorageError(f"cannot read the archive: {exc}") from exc
 
 
-def article_by_id(engine: Engine, article_id: int) -> dict[str, Any] | None:
-    """The article with this id (with ``body_sha256``), or None."""
+def _resolve(s: Session, ref: str) -> Article | None:
+    """The one rule for what a reference names (see :func:`lookup_article`)."""
+    if ref.isascii() and ref.isdigit():
+        return s.get(Article, int(ref))
+    keys = [ref]
+    try:
+        keys.append(canonical_url(ref))
+    except ValueError:  # not a URL urllib can parse ("http://[x"): only the text as given
+        pass
+    keys = list(dict.fromkeys(keys))
+    for key in keys:
+        art = find_article(s, key, content=True)
+        if art is not None:
+            return art
+    fetched = s.scalar(
+        select(Fetch.article_id).where(Fetch.url.in_(keys)).order_by(Fetch.id.desc()).limit(1)
+    )
+    return s.get(Article, fetched) if fetched is not None else None
+
+
+def lookup_article(engine: Engine, ref: str) -> dict[str, Any] | None:
+    """The article ``ref`` names (with ``body_sha256``), or None. The one lookup of a reference
+    that the CLI (show, history, diff) and the web view use.
+
+    ``ref`` is an article id (digits), or a URL: the article's own, one of its aliases
+    (tracking, AMP, print and canonical variants, redirects, and pages with the same or nearly
+    the same text), or a URL it was fetched at; each as given, then in its canonical form
+    (:func:`common.urls.canonical_url`: tracking parameters, AMP and print variants, case,
+    default port and fragment folded away).
+    """
 
     def fn(s: Session) -> dict[str, Any] | None:
-        art = s.get(Article, article_id)
+        art = _resolve(s, ref)
         return {**article_dict(art), "body_sha256": art.body_sha256} if art else None
 
     result: dict[str, Any] | None = _read(engine, fn)
     return result
-
-
-def find_article(engine: Engine, key: str) -> dict[str, Any] | None:
-    """The article for an id (digits) or a URL: its canonical URL, or any URL it was fetched at."""
-    if key.isdigit():
-        return article_by_id(engine, int(key))
-
-    def fn(s: Session) -> int | None:
-        found = s.scalar(select(Article.id).where(Article.url == key))
-        if found is None:
-            found = s.scalar(
-                select(Fetch.article_id).where(Fetch.url == key).order_by(Fetch.id.desc()).limit(1)
-            )
-        return found
-
-    art_id = _read(engine, fn)
-    return article_by_id(engine, art_id) if art_id is not None else None
 
 
 def fetches_of(engine: Engine, article_id: int) -> list[dict[str, Any]]:
@@ -393,11 +402,6 @@ def article_dict(a: Article) -> dict[str, Any]:
 class ArchiveReader(ArchiveBase):
     """Reading articles back: one, counted, streamed, with their history, and raw pages."""
 
-    def article(self, url: str) -> dict[str, Any] | None:
-        with Session(self.engine) as s:
-            art = s.scalars(select(Article).where(Article.url == url)).one_or_none()
-            return article_dict(art) if art else None
-
     def count_articles(self, source: str | None = None) -> int:
         with Session(self.engine) as s:
             q = select(func.count(Article.id))
@@ -439,15 +443,18 @@ class ArchiveReader(ArchiveBase):
             yield from rows
             last = rows[-1]["id"]
 
-    def history(self, url: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        """The article stored under ``url`` (or an alias of it) and its revisions, oldest
-        first; None when there is none."""
-        key = canonical_url(url)
-        with Session(self.engine) as s:
-            art = find_stored(s, key, content=True) or find_stored(s, url, content=True)
+    def history(self, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The article ``ref`` names (as :func:`lookup_article` resolves it) and its revisions,
+        oldest first; None when there is none."""
+
+        def fn(s: Session) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+            art = _resolve(s, ref)
             if art is None:
                 return None
             return article_dict(art), load_revisions(s, [art.id])[art.id]
+
+        result: tuple[dict[str, Any], list[dict[str, Any]]] | None = _read(self.engine, fn)
+        return result
 
     def raw_body(self, sha256: str) -> bytes | None:
         with Session(self.engine) as s:

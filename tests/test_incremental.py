@@ -91,7 +91,7 @@ def test_word_diff_marks_changed_words_in_changed_paragraphs_only() -> None:
         "The council meets today.\n\nThe rise is 5.2% this year, officials said.\n\nNo other news."
     )
     assert word_diff(old, new) == [
-        "¶2  The rise is [-4.9%-]{+5.2%+} this [-year.-]{+year, officials said.+}"
+        "¶2  The rise is [-4.9-]{+5.2+}% this year{+, officials said+}."
     ]
     assert word_diff(old, old) == []
 
@@ -144,6 +144,38 @@ def test_revisions_are_kept_and_trivial_changes_are_not_revisions(archive: Archi
     assert revisions[0]["text"] == STORY and revisions[1]["text"] == edited
     assert revisions[2]["title"] == "Council proposes 5.2% rise"
     assert art["text"] == edited and art["revisions"] == 3
+
+
+def test_show_and_the_web_read_the_revisions_that_history_and_export_read(
+    archive: Archive,
+) -> None:
+    from storage.revisions import get_revision, list_revisions
+
+    url = "https://ex.com/news/council-budget.html"
+    archive.save_article(None, _record(url, STORY), _fetch(url, T0))
+    edited = STORY.replace("4.9 per cent", "5.2 per cent")
+    later = T0 + timedelta(hours=1)
+    archive.save_article(None, _record(url, edited, "New"), _fetch(url, later, b"<p>5.2</p>"))
+    found = archive.history(url)
+    assert found is not None
+    art, history = found
+    (exported,) = archive.iter_articles(revisions=True)
+    assert exported["history"] == history
+    listed = list_revisions(archive.engine, art["id"])
+    assert listed == [
+        {
+            "number": r["number"],
+            "at": r["seen_at"],
+            "title": r["title"],
+            "text": r["text"],
+            "body_sha256": r["body_sha256"],
+        }
+        for r in history
+    ]
+    assert [r["at"] for r in listed] == [T0.isoformat(), later.isoformat()]
+    assert get_revision(archive.engine, art["id"], 2) == listed[1]
+    assert get_revision(archive.engine, art["id"], 3) is None
+    assert list_revisions(archive.engine, art["id"] + 1) == []
 
 
 def test_same_and_nearly_same_text_under_another_url_is_an_alias(archive: Archive) -> None:
@@ -530,7 +562,7 @@ def test_edited_article_gives_one_revision_and_a_trivial_change_none(
     assert changes and all("[-4.9-]{+5.2+}" in c for c in changes)
     assert "\x1b[" not in diff.stdout, "no colour when the output is not a terminal"
     assert cli("diff", "--config", str(config), url, "--from", "7").returncode == 2
-    assert cli("history", "--config", str(config), site.url("/nope")).returncode == 1
+    assert cli("history", "--config", str(config), site.url("/nope")).returncode == 2
     export = cli("export", "--config", str(config), "--revisions")
     rows = {r["url"]: r for r in map(json.loads, export.stdout.splitlines())}
     assert rows[url]["revisions"] == 2

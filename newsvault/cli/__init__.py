@@ -2,7 +2,8 @@
 
 Exit statuses, for every command: 0 done (a crawl that completed, even if some pages failed;
 those are counted and recorded), 1 the work could not be done (every source's run failed),
-2 bad usage or a bad config.yaml, 3 the archive could not be opened or written.
+2 bad usage or a bad config.yaml (also: an article or revision that is not in the archive),
+3 the archive could not be opened or written.
 """
 
 from __future__ import annotations

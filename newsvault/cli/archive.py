@@ -20,12 +20,12 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 import click
 
 from common.config import Config
-from common.errors import StorageError
 from newsvault.cli.common import (
     EXIT_CONFIG,
-    EXIT_STORAGE,
+    _archive,
     _check_sources,
     _fail,
+    _no_article,
     config_option,
     source_option,
 )
@@ -62,23 +62,6 @@ def _printable(text: str) -> str:
 
 def _day(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
-
-
-@contextmanager
-def _archive(config: Config, *, readonly: bool = True) -> Iterator[Any]:
-    """The archive, opened read-only by default; storage errors end the command with status 3."""
-    from storage.repository import Archive
-
-    try:
-        archive = Archive.open(config.database, readonly=readonly)
-    except StorageError as exc:
-        _die(str(exc), EXIT_STORAGE)
-    try:
-        yield archive
-    except StorageError as exc:
-        _die(str(exc), EXIT_STORAGE)
-    finally:
-        archive.close()
 
 
 @click.command()
@@ -150,19 +133,22 @@ def search(
 @click.option("--raw", is_flag=True, help="the archived HTML as fetched, not the clean text")
 @click.argument("article")
 def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
-    """Print one article (by URL or id): metadata and clean text, or its raw HTML.
+    """Print one article: metadata and clean text, or its raw HTML.
+
+    ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias); exit
+    status 2 when it names no article.
 
     Example:
 
         newsvault show https://example.com/2026/11/story/ --revision 1
     """
-    from storage.reading import find_article
+    from storage.reading import lookup_article
     from storage.revisions import get_revision, revisions_available
 
     with _archive(config) as archive:
-        art = find_article(archive.engine, article)
+        art = lookup_article(archive.engine, article)
         if art is None:
-            _die(f"no article {article!r} in the archive", EXIT_CONFIG)
+            _no_article(article)
         sha = art["body_sha256"]
         if revision is not None:
             if not revisions_available(archive.engine):

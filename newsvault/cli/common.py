@@ -1,4 +1,5 @@
-"""What every newsvault command shares: exit statuses, ``--config``, ``--source``, failing.
+"""What every newsvault command shares: exit statuses, ``--config``, ``--source``, opening the
+archive, failing.
 
 Command modules import from here, never from ``newsvault.cli`` (which imports them), so there is
 no import cycle whichever module is loaded first.
@@ -8,22 +9,25 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
 from common.config import Config, config_path_from_env, load_config
-from common.errors import ConfigError
+from common.errors import ConfigError, StorageError
 
 __all__ = [
     "EXIT_CONFIG",
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_STORAGE",
+    "_archive",
     "_check_sources",
     "_fail",
+    "_no_article",
     "config_option",
     "source_option",
 ]
@@ -35,6 +39,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"newsvault: {message}", err=True)
     sys.exit(code)
+
+
+@contextmanager
+def _archive(config: Config, *, readonly: bool = True) -> Iterator[Any]:
+    """The archive, opened read-only by default; storage errors end the command with status 3."""
+    from storage.repository import Archive
+
+    try:
+        archive = Archive.open(config.database, readonly=readonly)
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORAGE)
+    try:
+        yield archive
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORAGE)
+    finally:
+        archive.close()
+
+
+def _no_article(ref: str) -> NoReturn:
+    """The one answer of every command to a reference that names no article: bad usage (2)."""
+    _fail(f"no article {ref!r} in the archive", EXIT_CONFIG)
 
 
 def config_option(fn: F) -> F:

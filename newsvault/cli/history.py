@@ -1,7 +1,7 @@
-"""``newsvault history URL`` and ``newsvault diff URL``: what an article said, and when.
+"""``newsvault history ARTICLE`` and ``newsvault diff ARTICLE``: what an article said, and when.
 
-Exit statuses: 0 shown, 1 no article is archived under that URL, 2 bad usage (a revision number
-that does not exist), 3 the archive could not be opened.
+Both open the archive read-only. Exit statuses: 0 shown, 2 bad usage (ARTICLE names no
+article, or a revision number that does not exist), 3 the archive could not be opened or read.
 """
 
 from __future__ import annotations
@@ -12,43 +12,34 @@ from typing import Any
 import click
 
 from common.config import Config
-from common.errors import StorageError
-from newsvault.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_STORAGE, _fail, config_option
+from newsvault.cli.common import EXIT_CONFIG, _archive, _fail, _no_article, config_option
 from newsvault.textdiff import word_diff
 
 __all__ = ["diff", "history"]
 
 
-def _load(config: Config, url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from storage.repository import Archive
-
-    try:
-        archive = Archive.open(config.database)
-        try:
-            found = archive.history(url)
-        finally:
-            archive.close()
-    except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+def _load(config: Config, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    with _archive(config) as archive:
+        found: tuple[dict[str, Any], list[dict[str, Any]]] | None = archive.history(ref)
     if found is None:
-        _fail(f"no article is archived under {url}", EXIT_FAILED)
-    assert found is not None
+        _no_article(ref)
     return found
 
 
 @click.command()
 @config_option
-@click.argument("url")
-def history(config: Config, url: str) -> None:
-    """List the revisions of the article at URL, with when each was first seen.
+@click.argument("article")
+def history(config: Config, article: str) -> None:
+    """List the revisions of an article, with when each was first seen.
 
-    URL may be any URL of the article (a tracking, AMP or print variant, or an alias).
+    ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias); exit
+    status 2 when it names no article.
 
     Example:
 
         newsvault history https://example.com/2026/11/harbour-dredging/
     """
-    art, revisions = _load(config, url)
+    art, revisions = _load(config, article)
     click.echo(f"{art['url']}  ({art['source']}, {len(revisions)} revision(s))")
     previous: dict[str, Any] | None = None
     for rev in revisions:
@@ -67,20 +58,22 @@ def history(config: Config, url: str) -> None:
 
 @click.command()
 @config_option
-@click.argument("url")
+@click.argument("article")
 @click.option("--from", "from_n", type=int, default=None, help="older revision (default: to - 1)")
 @click.option("--to", "to_n", type=int, default=None, help="newer revision (default: the last)")
-def diff(config: Config, url: str, from_n: int | None, to_n: int | None) -> None:
-    """Show a word-level diff between two revisions of the article at URL.
+def diff(config: Config, article: str, from_n: int | None, to_n: int | None) -> None:
+    """Show a word-level diff between two revisions of an article.
 
+    ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias).
     Deleted words are shown [-like this-], inserted ones {+like this+}; only changed
-    paragraphs are printed. Colour is used on a terminal.
+    paragraphs are printed. Colour is used on a terminal. Exit status 2 when ARTICLE names no
+    article or a revision does not exist.
 
     Example:
 
         newsvault diff https://example.com/2026/11/harbour-dredging/ --from 1 --to 3
     """
-    art, revisions = _load(config, url)
+    art, revisions = _load(config, article)
     by_number = {r["number"]: r for r in revisions}
     last = max(by_number)
     to_n = last if to_n is None else to_n

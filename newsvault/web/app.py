@@ -36,7 +36,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Engine
 
 from common.errors import StorageError
-from newsvault.web.diff import inline_diff
+from newsvault.textdiff import inline_diff
 from storage import reading, revisions
 from storage.search import QuerySyntaxError, SearchQuery, render_marks, search
 
@@ -245,7 +245,7 @@ class ArchiveApp:
         return self._page("sources.html", source=name, items=items, sources=names)
 
     def _article(self, aid: str) -> dict[str, Any]:
-        art = reading.article_by_id(self.engine, int(aid))
+        art = reading.lookup_article(self.engine, aid)
         if art is None:
             raise HTTPError(404, f"no article {aid} in the archive")
         return art
