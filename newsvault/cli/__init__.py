@@ -22,9 +22,9 @@ from newsvault.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_STORAGE,
-    _check_sources,
-    _fail,
+    check_sources,
     config_option,
+    fail,
     source_option,
 )
 
@@ -72,16 +72,16 @@ def _crawl(
 ) -> int:
     from newsvault.crawl import run_crawl
 
-    _check_sources(config, names)
+    check_sources(config, names)
     sources = [config.source(n) for n in names] if names else list(config.sources)
     if not sources:
-        _fail(f"{config.path}: no sources configured", EXIT_CONFIG)
+        fail(f"{config.path}: no sources configured", EXIT_CONFIG)
     try:
         results = run_crawl(
             config, sources, limit=limit, trigger=trigger, progress_interval=progress_interval
         )
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     for r in results:
         if r.status == "skipped":
             click.echo(f"newsvault: {r.source}: skipped, {r.message}", err=True)

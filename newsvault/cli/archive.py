@@ -15,22 +15,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
 from common.config import Config
 from newsvault.cli.common import (
     EXIT_CONFIG,
-    _archive,
-    _check_sources,
-    _fail,
-    _no_article,
+    check_sources,
     config_option,
+    fail,
+    no_article,
+    open_archive,
     source_option,
 )
 
-__all__ = ["COMMANDS", "export", "reextract", "search", "show", "stats"]
+__all__ = ["export", "reextract", "search", "show", "stats"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -45,11 +45,6 @@ def date_options(fn: F) -> F:
         "--since", type=_DATE, default=None, help="published on or after YYYY-MM-DD"
     )(fn)
 
-
-def _die(message: str, code: int) -> NoReturn:
-    """Print ``message`` and exit with ``code`` (:func:`newsvault.cli._fail`, typed NoReturn)."""
-    _fail(message, code)
-    raise SystemExit(code)  # not reached: _fail exits
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -96,13 +91,13 @@ def search(
     from storage.search import QuerySyntaxError, SearchQuery, render_marks
     from storage.search import search as run_search
 
-    _check_sources(config, source_names)
+    check_sources(config, source_names)
     q = SearchQuery(query, tuple(source_names), _day(since), _day(until), lang, limit)
-    with _archive(config) as archive:
+    with open_archive(config) as archive:
         try:
             hits = run_search(archive.engine, q)
         except QuerySyntaxError as exc:
-            _die(str(exc), EXIT_CONFIG)
+            fail(str(exc), EXIT_CONFIG)
     if as_json:
         for hit in hits:
             click.echo(json.dumps(hit.as_dict(), ensure_ascii=False))
@@ -145,17 +140,17 @@ def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
     from storage.reading import lookup_article
     from storage.revisions import get_revision, revisions_available
 
-    with _archive(config) as archive:
+    with open_archive(config) as archive:
         art = lookup_article(archive.engine, article)
         if art is None:
-            _no_article(article)
+            no_article(article)
         sha = art["body_sha256"]
         if revision is not None:
             if not revisions_available(archive.engine):
-                _die("this archive keeps no revisions", EXIT_CONFIG)
+                fail("this archive keeps no revisions", EXIT_CONFIG)
             rev = get_revision(archive.engine, art["id"], revision)
             if rev is None:
-                _die(f"article {art['id']} has no revision {revision}", EXIT_CONFIG)
+                fail(f"article {art['id']} has no revision {revision}", EXIT_CONFIG)
             art = {
                 **art,
                 "title": rev["title"],
@@ -167,7 +162,7 @@ def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
         if raw:
             body = archive.raw_body(sha) if sha else None
             if body is None:
-                _die("no raw HTML is stored for this article or revision", EXIT_CONFIG)
+                fail("no raw HTML is stored for this article or revision", EXIT_CONFIG)
             out: BinaryIO = sys.stdout.buffer
             out.write(body)
             out.flush()
@@ -239,9 +234,9 @@ def export(
     from newsvault.warc import write_warc
     from storage.reading import iter_fetches
 
-    _check_sources(config, source_names)
+    check_sources(config, source_names)
     sources, lo, hi = tuple(source_names), _day(since), _day(until)
-    with _archive(config) as archive:
+    with open_archive(config) as archive:
         try:
             if fmt == "warc":
                 gz = output is None or not output.name.endswith(".warc")
@@ -257,7 +252,7 @@ def export(
                 else:
                     write_jsonl(rows, tout)
         except OSError as exc:
-            _die(f"cannot write {output or 'stdout'}: {exc.strerror or exc}", EXIT_CONFIG)
+            fail(f"cannot write {output or 'stdout'}: {exc.strerror or exc}", EXIT_CONFIG)
 
 
 @contextmanager
@@ -298,7 +293,7 @@ def stats(config: Config, as_json: bool) -> None:
     from storage.reading import database_size, source_stats
     from storage.revisions import revision_counts
 
-    with _archive(config) as archive:
+    with open_archive(config) as archive:
         rows = source_stats(archive.engine)
         revs = revision_counts(archive.engine)
         size = database_size(archive.engine)
@@ -368,16 +363,12 @@ def reextract(config: Config, source_names: tuple[str, ...], workers: int | None
     from newsvault.reextract import reextract as run
     from pipeline.pipelines import extract_options
 
-    _check_sources(config, source_names)
+    check_sources(config, source_names)
     options = {s.name: extract_options(s) for s in config.sources}
-    with _archive(config, readonly=False) as archive:
+    with open_archive(config, readonly=False) as archive:
         result = run(archive, options, tuple(source_names), workers=workers)
     click.echo(
         f"{result.examined} articles re-extracted: {result.changed} changed, "
         f"{result.unchanged} unchanged, {result.failed} no longer extractable (kept as they were)"
         + (f", {result.no_body} without stored HTML" if result.no_body else "")
     )
-
-
-COMMANDS: tuple[click.Command, ...] = (search, show, export, stats, reextract)
-"""This module's commands; newsvault/cli.py adds them to ``newsvault``."""

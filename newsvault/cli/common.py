@@ -24,11 +24,11 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_STORAGE",
-    "_archive",
-    "_check_sources",
-    "_fail",
-    "_no_article",
+    "check_sources",
     "config_option",
+    "fail",
+    "no_article",
+    "open_archive",
     "source_option",
 ]
 
@@ -36,31 +36,31 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str, code: int) -> NoReturn:
+def fail(message: str, code: int) -> NoReturn:
     click.echo(f"newsvault: {message}", err=True)
     sys.exit(code)
 
 
 @contextmanager
-def _archive(config: Config, *, readonly: bool = True) -> Iterator[Any]:
+def open_archive(config: Config, *, readonly: bool = True) -> Iterator[Any]:
     """The archive, opened read-only by default; storage errors end the command with status 3."""
     from storage.repository import Archive
 
     try:
         archive = Archive.open(config.database, readonly=readonly)
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     try:
         yield archive
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     finally:
         archive.close()
 
 
-def _no_article(ref: str) -> NoReturn:
+def no_article(ref: str) -> NoReturn:
     """The one answer of every command to a reference that names no article: bad usage (2)."""
-    _fail(f"no article {ref!r} in the archive", EXIT_CONFIG)
+    fail(f"no article {ref!r} in the archive", EXIT_CONFIG)
 
 
 def config_option(fn: F) -> F:
@@ -78,7 +78,7 @@ def config_option(fn: F) -> F:
         try:
             config = load_config(config_path or config_path_from_env())
         except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
+            fail(str(exc), EXIT_CONFIG)
         return fn(*args, config=config, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -94,9 +94,9 @@ def source_option(fn: F) -> F:
     )(fn)
 
 
-def _check_sources(config: Config, names: Sequence[str]) -> None:
+def check_sources(config: Config, names: Sequence[str]) -> None:
     for name in names:
         try:
             config.source(name)
         except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
+            fail(str(exc), EXIT_CONFIG)

@@ -21,8 +21,8 @@ from newsvault.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_STORAGE,
-    _fail,
     config_option,
+    fail,
 )
 from newsvault.locks import STALE_AFTER_SECONDS
 from newsvault.schedule import DAEMON_LOCK, next_fire, schedule_of
@@ -62,7 +62,7 @@ def _open_runlog(config: Config) -> Any:
     try:
         return RunLog(Archive.open(config.database, readonly=True))
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
 
 
 @click.command()
@@ -99,25 +99,25 @@ def daemon(config: Config, log_file: Path | None, log_format: str) -> None:
     from storage.runlog import RunLog
 
     if not config.sources:
-        _fail(f"{config.path}: no sources configured", EXIT_CONFIG)
+        fail(f"{config.path}: no sources configured", EXIT_CONFIG)
     if config.path is not None:
         config = config.model_copy(update={"path": config.path.resolve()})
     try:
         log = setup_logging(log_format, log_file)
     except OSError as exc:
-        _fail(f"{log_file}: cannot open the log file: {exc.strerror}", EXIT_CONFIG)
+        fail(f"{log_file}: cannot open the log file: {exc.strerror}", EXIT_CONFIG)
     try:
         archive = Archive.open(config.database)
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     try:
         code = Daemon(config, RunLog(archive), log).run()
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     finally:
         archive.close()
     if code == EXIT_FAILED:
-        _fail("another newsvault daemon is running against this archive; not started", code)
+        fail("another newsvault daemon is running against this archive; not started", code)
     sys.exit(code)
 
 
@@ -143,7 +143,7 @@ def runs(config: Config, source_name: str | None, limit: int) -> None:
     try:
         rows = runlog.archive.runs(source_name, limit=limit)
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     finally:
         runlog.archive.close()
     table = Table(title="newsvault runs (times in UTC)")
@@ -209,7 +209,7 @@ def status(config: Config) -> None:
     from common.dates import utcnow
 
     if not config.sources:
-        _fail(f"{config.path}: no sources configured", EXIT_CONFIG)
+        fail(f"{config.path}: no sources configured", EXIT_CONFIG)
     runlog = _open_runlog(config)
     now = utcnow()
     table = Table(title="newsvault status (times in UTC)")
@@ -225,7 +225,7 @@ def status(config: Config) -> None:
                 problems.append(f"{source.name}: {why}")
             table.add_row(*_status_row(config, source, hist, ok, why, now))
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     finally:
         runlog.archive.close()
     _console().print(table)

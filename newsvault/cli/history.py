@@ -12,17 +12,17 @@ from typing import Any
 import click
 
 from common.config import Config
-from newsvault.cli.common import EXIT_CONFIG, _archive, _fail, _no_article, config_option
+from newsvault.cli.common import EXIT_CONFIG, config_option, fail, no_article, open_archive
 from newsvault.textdiff import word_diff
 
 __all__ = ["diff", "history"]
 
 
 def _load(config: Config, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    with _archive(config) as archive:
+    with open_archive(config) as archive:
         found: tuple[dict[str, Any], list[dict[str, Any]]] | None = archive.history(ref)
     if found is None:
-        _no_article(ref)
+        no_article(ref)
     return found
 
 
@@ -83,7 +83,7 @@ def diff(config: Config, article: str, from_n: int | None, to_n: int | None) -> 
         return
     for n in (from_n, to_n):
         if n not in by_number:
-            _fail(f"{art['url']} has no revision {n} (it has 1 to {last})", EXIT_CONFIG)
+            fail(f"{art['url']} has no revision {n} (it has 1 to {last})", EXIT_CONFIG)
     old, new = by_number[from_n], by_number[to_n]
     colour = sys.stdout.isatty()
     click.echo(f"--- revision {from_n}  {old['seen_at']}")

@@ -6,7 +6,7 @@ import click
 
 from common.config import Config
 from common.errors import StorageError
-from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, _fail, config_option
+from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, config_option, fail
 
 __all__ = ["serve"]
 
@@ -42,12 +42,12 @@ def serve(config: Config, host: str, port: int) -> None:
     try:
         archive = Archive.open(config.database, readonly=True)
     except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
+        fail(str(exc), EXIT_STORAGE)
     try:
         server = make_server(ArchiveApp(archive.engine), host, port)
     except OSError as exc:
         archive.close()
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_CONFIG)
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_CONFIG)
     click.echo(
         f"newsvault: serving {config.database} on http://{host}:{server.server_port}/", err=False
     )
@@ -58,5 +58,3 @@ def serve(config: Config, host: str, port: int) -> None:
     finally:
         server.server_close()
         archive.close()
-
-"""This module's commands; newsvault/cli.py adds them to ``newsvault``."""
