@@ -19,9 +19,11 @@ __all__ = [
     "COUNTERS",
     "FAILED",
     "FINISHED",
+    "LABELS",
     "STAT_PREFIX",
     "SUCCESS",
     "counts_from_stats",
+    "describe_counts",
     "run_status",
 ]
 
@@ -34,6 +36,15 @@ COUNTERS = (
     "articles_skipped",
     "errors",
 )
+#: each counter's short name, as tables and log lines show it
+LABELS = {
+    "pages_fetched": "pages",
+    "articles_new": "new",
+    "articles_updated": "updated",
+    "articles_unchanged": "unchanged",
+    "articles_skipped": "skipped",
+    "errors": "errors",
+}
 #: the prefix of newsvault's own Scrapy stats (``newsvault/articles_new`` ...)
 STAT_PREFIX = "newsvault/"
 #: statuses of a run that got going and ended (so not "running" and not "skipped")
@@ -50,6 +61,11 @@ def counts_from_stats(stats: Any) -> dict[str, int]:
     for name in COUNTERS[1:]:
         counts[name] = int(stats.get_value(STAT_PREFIX + name, 0))
     return counts
+
+
+def describe_counts(counts: Mapping[str, Any]) -> str:
+    """``pages 12, new 3, updated 0, ...``: a run's counters for a log line."""
+    return ", ".join(f"{LABELS[n]} {counts[n]}" for n in COUNTERS)
 
 
 def run_status(counts: Mapping[str, int], *, fatal: str | None, reason: str) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 
 from common.dates import utcnow
 from common.errors import StorageError
+from common.runs import SUCCESS, describe_counts
 from storage.runlog import RunLog
 
 __all__ = ["CrawlChild", "crawl_command", "describe_exit", "settle"]
@@ -213,15 +214,10 @@ def settle(child: CrawlChild, rc: int, runlog: RunLog, log: logging.Logger) -> s
         return "?"
     assert run is not None
     final = str(run["status"])
-    counts = (
-        f"pages {run['pages_fetched']}, new {run['articles_new']}, "
-        f"updated {run['articles_updated']}, unchanged {run['articles_unchanged']}, "
-        f"skipped {run['articles_skipped']}, errors {run['errors']}"
-    )
-    text = f"run {run['id']} {final} after {took}: {counts}"
+    text = f"run {run['id']} {final} after {took}: {describe_counts(run)}"
     if run["message"]:
         text += f" ({run['message']})"
-    level = logging.INFO if final in ("ok", "partial", "skipped", "stopped") else logging.ERROR
+    level = logging.INFO if final in (*SUCCESS, "skipped", "stopped") else logging.ERROR
     log.log(
         level,
         text,

@@ -17,6 +17,7 @@ import click
 
 from common.config import Config
 from common.errors import StorageError
+from common.runs import COUNTERS, LABELS
 from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -47,19 +48,12 @@ def _print_summary(results: Sequence[Any]) -> None:
     from rich.table import Table
 
     table = Table(title="newsvault crawl summary")
-    for col in ("source", "status", "pages", "new", "updated", "unchanged", "skipped", "errors"):
-        table.add_column(col, justify="left" if col in ("source", "status") else "right")
+    table.add_column("source")
+    table.add_column("status")
+    for name in COUNTERS:
+        table.add_column(LABELS[name], justify="right")
     for r in results:
-        table.add_row(
-            r.source,
-            r.status,
-            str(r.pages_fetched),
-            str(r.articles_new),
-            str(r.articles_updated),
-            str(r.articles_unchanged),
-            str(r.articles_skipped),
-            str(r.errors),
-        )
+        table.add_row(r.source, r.status, *(str(getattr(r, name)) for name in COUNTERS))
     Console(width=100).print(table)
 
 

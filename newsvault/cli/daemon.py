@@ -15,7 +15,7 @@ import click
 
 from common.config import Config, Source
 from common.errors import StorageError
-from common.runs import COUNTERS, FAILED
+from common.runs import COUNTERS, FAILED, LABELS
 from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -29,7 +29,6 @@ from newsvault.schedule import DAEMON_LOCK, next_fire, schedule_of
 
 __all__ = ["daemon", "health", "runs", "status"]
 
-_RIGHT = ("id", "took", "pages", "new", "updated", "unchanged", "skipped", "errors")
 
 
 def _console() -> Any:
@@ -147,9 +146,11 @@ def runs(config: Config, source_name: str | None, limit: int) -> None:
     finally:
         runlog.archive.close()
     table = Table(title="newsvault runs (times in UTC)")
-    heads = ("id", "source", "trigger", "started", "took", "status", "pages", "new", "updated")
-    for col in (*heads, "unchanged", "skipped", "errors", "message"):
-        table.add_column(col, justify="right" if col in _RIGHT else "left", overflow="fold")
+    for col in ("id", "source", "trigger", "started", "took", "status"):
+        table.add_column(col, justify="right" if col in ("id", "took") else "left", overflow="fold")
+    for name in COUNTERS:
+        table.add_column(LABELS[name], justify="right", overflow="fold")
+    table.add_column("message", overflow="fold")
     for r in rows:
         took = _span(r["finished_at"] - r["started_at"]) if r["finished_at"] else "-"
         table.add_row(
