@@ -1,7 +1,9 @@
 """Re-extraction: run :func:`~pipeline.extract.extract_article` again over stored raw HTML.
 
 After an upgrade of trafilatura or of our cleaning rules, every article can be extracted again
-from the HTML archived at its last fetch, with no network request, on all cores. Articles whose
+from the HTML archived at its last fetch, with no network request, on all cores. The stored page
+is decoded as the crawl decoded it: the one decoder (:mod:`common.decode`) with the stored
+Content-Type header, so a UTF-8 page served as ISO-8859-1 stays UTF-8. Articles whose
 text or metadata come out different are updated in place; an article that no longer extracts
 (the new rules call it "not an article", or extraction fails) is kept as it is and counted.
 
@@ -20,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from common.decode import decode_page
 from common.errors import ExtractionError
 from pipeline.extract import ExtractOptions, extract_article
 from storage.repository import Archive, ArticleRecord
@@ -49,25 +52,19 @@ class ReextractResult:
     no_body: int = 0
 
 
-def _charset(headers: Mapping[str, Any]) -> str:
+def _content_type(headers: Mapping[str, Any]) -> str | None:
     for name, value in headers.items():
-        if name.lower() == "content-type" and "charset=" in str(value).lower():
-            return str(value).lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
-    return "utf-8"
+        if name.lower() == "content-type":
+            return str(value)
+    return None
 
 
-def _decode(body: bytes, charset: str) -> str:
+def _work(job: tuple[int, bytes, str | None, str, ExtractOptions]) -> tuple[int, Any]:
+    """Decode and extract one stored page in a worker, as the crawl did (the one decoder, with
+    the stored Content-Type); returns (article id, Article or the error text)."""
+    article_id, body, content_type, url, opts = job
     try:
-        return body.decode(charset, errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
-
-
-def _work(job: tuple[int, str, str, ExtractOptions]) -> tuple[int, Any]:
-    """Extract one page in a worker; returns (article id, Article or the error text)."""
-    article_id, html, url, opts = job
-    try:
-        return article_id, extract_article(html, url, opts)
+        return article_id, extract_article(decode_page(body, content_type), url, opts)
     except ExtractionError as exc:
         return article_id, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # one bad page must not stop the others
@@ -125,13 +122,13 @@ def reextract(
 
     def jobs(
         rows: list[tuple[dict[str, Any], str, dict[str, Any], bytes | None]],
-    ) -> Iterator[tuple[int, str, str, ExtractOptions]]:
+    ) -> Iterator[tuple[int, bytes, str | None, str, ExtractOptions]]:
         for art, url, headers, body in rows:
             if body is None:
                 result.no_body += 1
                 continue
             opts = options.get(art["source"], ExtractOptions())
-            yield art["id"], _decode(body, _charset(headers)), url, opts
+            yield art["id"], body, _content_type(headers), url, opts
 
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         rows: list[tuple[dict[str, Any], str, dict[str, Any], bytes | None]] = []
@@ -149,7 +146,7 @@ def _run_chunk(
     archive: Archive,
     pool: ProcessPoolExecutor,
     chunk: list[dict[str, Any]],
-    work: Iterator[tuple[int, str, str, ExtractOptions]],
+    work: Iterator[tuple[int, bytes, str | None, str, ExtractOptions]],
     result: ReextractResult,
 ) -> None:
     by_id = {a["id"]: a for a in chunk}
