@@ -25,6 +25,7 @@ from typing import Any
 from common.decode import decode_page
 from common.errors import ExtractionError
 from pipeline.extract import ExtractOptions, extract_article
+from pipeline.records import article_record
 from storage.repository import Archive, ArticleRecord
 
 __all__ = ["ReextractResult", "reextract"]
@@ -69,26 +70,6 @@ def _work(job: tuple[int, bytes, str | None, str, ExtractOptions]) -> tuple[int,
         return article_id, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # one bad page must not stop the others
         return article_id, f"{type(exc).__name__}: {exc}"
-
-
-def _record(stored: Mapping[str, Any], art: Any) -> ArticleRecord:
-    from pipeline.pipelines import text_fingerprint
-
-    return ArticleRecord(
-        source=stored["source"],
-        url=stored["url"],
-        text=art.text,
-        text_hash=text_fingerprint(art.text),
-        title=art.title,
-        authors=tuple(art.authors),
-        published_at=art.published_at,
-        modified_at=art.modified_at,
-        language=art.language,
-        site_name=art.site_name,
-        description=art.description,
-        tags=tuple(art.tags),
-        image_url=art.image_url,
-    )
 
 
 def _differs(stored: Mapping[str, Any], rec: ArticleRecord) -> bool:
@@ -156,7 +137,8 @@ def _run_chunk(
         if isinstance(art, str):
             result.failed += 1
             continue
-        rec = _record(by_id[article_id], art)
+        stored = by_id[article_id]
+        rec = article_record(stored["source"], stored["url"], art)
         if _differs(by_id[article_id], rec):
             changes.append((article_id, rec))
         else:
