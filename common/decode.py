@@ -1,92 +1,149 @@
-"""Turn the bytes of a fetched page into text without mojibake.
+"""The one decoder of a fetched page's bytes, so its text is archived without mojibake.
 
-Order of evidence: a byte-order mark; bytes that decode as UTF-8 (valid UTF-8 is almost never
-an accident); a ``<meta charset>`` / ``http-equiv`` declaration in the first few kilobytes;
-charset-normalizer's guess; windows-1252 (which decodes any byte). A declared ``iso-8859-1`` /
-``ascii`` is read as windows-1252, as browsers do.
+The crawl (the spider names the codec with :func:`page_encoding`, the extraction worker decodes
+with it), re-extraction (from the stored body and headers) and ``extract_article(bytes)`` all
+read a page through this module, so they cannot disagree.
+
+Servers often lie: a charset header of ISO-8859-1 on a UTF-8 page, no charset at all, a BOM that
+contradicts the header. :func:`page_encoding` trusts, in order:
+
+1. a byte-order mark;
+2. a 7-bit encoding (ISO-2022-JP, -KR, -CN, HZ) that the header or ``<meta>`` declares for a
+   body of ASCII bytes only (such a body is also valid UTF-8, so step 3 would misread it);
+3. UTF-8 when the whole body is valid UTF-8 (text in another encoding almost never is, so a
+   wrong header cannot win over it);
+4. the header's charset, then the page's own ``<meta charset>``, each only if the body decodes
+   with it;
+5. a guess from the bytes, only if the body decodes with it: the caller's (the spider passes
+   Scrapy's ``TextResponse.encoding``), else made here as Scrapy makes it, with
+   charset-normalizer when nothing is declared. A guess of a single-byte Western or Central
+   European look-alike (windows-1250, ISO-8859-15, Mac Roman...) is read as windows-1252, unless
+   ``<html lang>`` names a Central European language: such guesses are mostly a misreading of
+   windows-1252 text;
+6. windows-1252, the web's default for undeclared bytes (WHATWG).
+
+Declared labels are resolved as browsers do (``iso-8859-1`` and ``ascii`` are windows-1252,
+``gb2312`` is GB18030, UTF-7 is refused). :func:`looks_binary` spots images, archives and junk
+served as text/html.
 
 Example::
 
-    text = decode_html(response.body)
+    codec = page_encoding(response.body, content_type)  # at fetch time
+    text = decode_page(body, encoding=codec)             # later, anywhere
+    text = decode_page(stored_body, stored_content_type)  # the same text
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 
-__all__ = ["decode_html", "declared_charset"]
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE
-)
-# browsers read these labels as windows-1252, and real pages rely on it
-_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252",
-            "us-ascii": "cp1252", "iso8859-1": "cp1252", "gb2312": "gb18030", "gbk": "gb18030"}
+__all__ = ["decode_page", "looks_binary", "page_encoding"]
+
+_CONTROL = bytes([*range(0, 9), 11, *range(14, 32), 127])
 _SNIFF_BYTES = 4096
+# encodings whose bytes are all 7-bit, yet which are not ASCII
+_SEVEN_BIT = ("iso2022_", "hz")
 # single-byte guesses that are usually a wrong reading of windows-1252 text: an undeclared
 # Western page is windows-1252 (as browsers assume) unless <html lang> says Central European
 _WESTERN_LOOKALIKES = {"cp1250", "iso8859-2", "cp1252", "iso8859-1", "iso8859-15", "latin-1",
                        "cp1254", "iso8859-9", "cp1257", "iso8859-13", "mac-roman", "mac-latin2",
                        "cp850", "cp437", "iso8859-3", "iso8859-4", "iso8859-10", "iso8859-14",
-                       "iso8859-16"}
+                       "iso8859-16"}  # fmt: skip
 _CENTRAL_LANGS = {"pl", "cs", "sk", "hu", "sl", "hr", "ro", "bs", "sr"}
 _HTML_LANG = re.compile(rb"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3})""", re.IGNORECASE)
 
 
-def declared_charset(data: bytes) -> str | None:
-    """The charset a page declares in its first few kilobytes, if Python knows it."""
-    m = _META_CHARSET.search(data[:_SNIFF_BYTES])
-    if not m:
+def _decodes(body: bytes, encoding: str | None) -> str | None:
+    if not encoding:
         return None
-    label = m.group(1).decode("ascii", "ignore").strip().lower()
-    label = _ALIASES.get(label, label)
+    codec = resolve_encoding(encoding)
+    if codec is None:
+        return None
     try:
-        return codecs.lookup(label).name
+        body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return codec
+
+
+def page_encoding(body: bytes, content_type: str | None, fallback: str | None = None) -> str:
+    """The Python codec name to decode ``body`` with (see the module doc). Never raises.
+
+    ``content_type``: the response's Content-Type header, if any. ``fallback``: a guess from the
+    bytes already made (Scrapy's ``TextResponse.encoding``); without it the same guess is made
+    here when it is needed."""
+    bom, _ = read_bom(body)
+    if bom:
+        return resolve_encoding(bom) or "utf-8"
+    header = http_content_type_encoding(content_type)
+    if body.isascii():
+        for declared in (header, html_body_declared_encoding(body[:_SNIFF_BYTES])):
+            codec = resolve_encoding(declared) if declared else None
+            if codec and codec.startswith(_SEVEN_BIT) and _decodes(body, codec):
+                return codec
+        return "utf-8"
+    found = _decodes(body, "utf-8")
+    if found:
+        return found
+    meta = html_body_declared_encoding(body[:_SNIFF_BYTES])
+    for declared in (header, meta):
+        if declared and resolve_encoding(declared) != "utf-8":
+            found = _decodes(body, declared)
+            if found:
+                return found
+    if fallback is None and header is None and meta is None:
+        fallback = _guess(body)
+    if fallback and resolve_encoding(fallback) != "utf-8":
+        if resolve_encoding(fallback) in _WESTERN_LOOKALIKES and not _central_european(body):
+            return "cp1252"
+        found = _decodes(body, fallback)
+        if found:
+            return found
+    return "cp1252"
+
+
+def decode_page(
+    body: bytes, content_type: str | None = None, *, encoding: str | None = None
+) -> str:
+    """``body`` as text, never failing; a byte-order mark is dropped.
+
+    Decoded with ``encoding`` when given (the codec :func:`page_encoding` named at fetch time),
+    else with what :func:`page_encoding` finds from ``body`` and its ``content_type``. Bytes
+    that do not decode become U+FFFD."""
+    codec = encoding or page_encoding(body, content_type)
+    try:
+        text = body.decode(codec, errors="replace")
     except LookupError:
-        return None
+        text = body.decode(page_encoding(body, content_type), errors="replace")
+    return text.removeprefix("\ufeff")
 
 
-def decode_html(data: bytes) -> str:
-    """Decode page bytes to text (never raises; a BOM is dropped)."""
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(enc, errors="replace")
-    declared = declared_charset(data)
-    if not (declared and data.isascii()):  # 7-bit encodings such as ISO-2022-JP stay declared
-        try:
-            # bytes that are valid UTF-8 and not plain ASCII are UTF-8, whatever the page says
-            # (a legacy declaration left in a template converted to UTF-8 is common)
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    if declared:
-        # a page that says UTF-8 but is not is common; such a page is tried as below
-        try:
-            return data.decode(declared)
-        except UnicodeDecodeError:
-            if declared != "utf-8":
-                return data.decode(declared, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+def looks_binary(body: bytes) -> bool:
+    """True when the start of ``body`` is mostly control bytes: not a text page at all."""
+    sample = body[:_SNIFF_BYTES]
+    if not sample or read_bom(sample)[0]:
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL))  # counted in C
+    return controls > len(sample) // 20
+
+
+def _guess(body: bytes) -> str | None:
+    """The encoding Scrapy infers for an undeclared body that is not UTF-8 (its
+    ``TextResponse._auto_detect_fun``, through w3lib's ``html_to_unicode``)."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:200_000]).best()
-    guess = codecs.lookup(best.encoding).name if best is not None and best.encoding else None
-    if guess and (guess not in _WESTERN_LOOKALIKES or _central_european(data)):
-        return data.decode(guess, errors="replace")
-    return data.decode("cp1252", errors="replace")
+    best = from_bytes(body).best()
+    guess = resolve_encoding(best.encoding) if best is not None else None
+    return f"{guess}-be" if guess in ("utf-16", "utf-32") else guess
 
 
-def _central_european(data: bytes) -> bool:
-    m = _HTML_LANG.search(data[:_SNIFF_BYTES])
+def _central_european(body: bytes) -> bool:
+    m = _HTML_LANG.search(body[:_SNIFF_BYTES])
     return m is not None and m.group(1).decode("ascii", "ignore").lower() in _CENTRAL_LANGS

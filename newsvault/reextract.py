@@ -1,107 +1,88 @@
 """Re-extraction: run :func:`~pipeline.extract.extract_article` again over stored raw HTML.
 
 After an upgrade of trafilatura or of our cleaning rules, every article can be extracted again
-from the HTML archived at its last fetch, with no network request, on all cores. Articles whose
-text or metadata come out different are updated in place; an article that no longer extracts
-(the new rules call it "not an article", or extraction fails) is kept as it is and counted.
+from the HTML archived at its last fetch, with no network request, on all cores. The stored page
+is decoded as the crawl decoded it: the one decoder (:mod:`common.decode`) with the stored
+Content-Type header, so a UTF-8 page served as ISO-8859-1 stays UTF-8.
+
+Every change of an article's content is kept, as in a crawl: a title or text that really
+changed (the crawl's revision test) becomes the article's next revision, and the article, its
+text hash and simhash follow it; a change of metadata alone (or of the text's spacing, or a
+stale hash) is made in place, with no revision, earlier revisions keeping what they recorded
+(see :meth:`~storage.articles.ArticleStore.save_reextracted`). An article that no longer
+extracts (the new rules call it "not an article", or extraction fails) is kept as it is and
+counted.
 
 Example::
 
     result = reextract(archive, {"example-news": ExtractOptions()}, workers=4)
-    print(result.changed, "of", result.examined, "articles changed")
+    print(result.changed, "of", result.examined, "articles changed,", result.revised, "revised")
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from common.decode import decode_page
 from common.errors import ExtractionError
 from pipeline.extract import ExtractOptions, extract_article
+from pipeline.records import article_record
+from storage.articles import Reextracted
 from storage.repository import Archive, ArticleRecord
 
 __all__ = ["ReextractResult", "reextract"]
 
-_FIELDS = (
-    "title",
-    "authors",
-    "published_at",
-    "modified_at",
-    "language",
-    "site_name",
-    "description",
-    "tags",
-    "image_url",
-    "text",
-)
-
 
 @dataclass(slots=True)
 class ReextractResult:
+    """Counts of a re-extraction. ``changed`` includes the ``revised`` articles (those whose
+    title or text changed, kept as a new revision)."""
+
     examined: int = 0
     changed: int = 0
+    revised: int = 0
     unchanged: int = 0
     failed: int = 0
     no_body: int = 0
 
 
-def _charset(headers: Mapping[str, Any]) -> str:
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One stored page to extract again: its article (id, source, archive key) and its last
+    fetch (URL, Content-Type, raw body)."""
+
+    article_id: int
+    source: str
+    key: str
+    url: str
+    content_type: str | None
+    body: bytes
+    opts: ExtractOptions
+
+
+def _content_type(headers: Mapping[str, Any]) -> str | None:
     for name, value in headers.items():
-        if name.lower() == "content-type" and "charset=" in str(value).lower():
-            return str(value).lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
-    return "utf-8"
+        if name.lower() == "content-type":
+            return str(value)
+    return None
 
 
-def _decode(body: bytes, charset: str) -> str:
+def _work(job: _Job) -> tuple[int, ArticleRecord | str]:
+    """Decode and extract one stored page in a worker, as the crawl did (the one decoder with
+    the stored Content-Type, then the one article->record mapping); returns (article id,
+    record or the error text)."""
     try:
-        return body.decode(charset, errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
-
-
-def _work(job: tuple[int, str, str, ExtractOptions]) -> tuple[int, Any]:
-    """Extract one page in a worker; returns (article id, Article or the error text)."""
-    article_id, html, url, opts = job
-    try:
-        return article_id, extract_article(html, url, opts)
+        art = extract_article(decode_page(job.body, job.content_type), job.url, job.opts)
+        return job.article_id, article_record(job.source, job.key, art)
     except ExtractionError as exc:
-        return article_id, f"{type(exc).__name__}: {exc}"
+        return job.article_id, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # one bad page must not stop the others
-        return article_id, f"{type(exc).__name__}: {exc}"
-
-
-def _record(stored: Mapping[str, Any], art: Any) -> ArticleRecord:
-    from pipeline.pipelines import text_fingerprint
-
-    return ArticleRecord(
-        source=stored["source"],
-        url=stored["url"],
-        text=art.text,
-        text_hash=text_fingerprint(art.text),
-        title=art.title,
-        authors=tuple(art.authors),
-        published_at=art.published_at,
-        modified_at=art.modified_at,
-        language=art.language,
-        site_name=art.site_name,
-        description=art.description,
-        tags=tuple(art.tags),
-        image_url=art.image_url,
-    )
-
-
-def _differs(stored: Mapping[str, Any], rec: ArticleRecord) -> bool:
-    for name in _FIELDS:
-        old, new = stored.get(name), getattr(rec, name)
-        if isinstance(new, tuple):
-            new, old = list(new), list(old or [])
-        if old != new:
-            return True
-    return False
+        return job.article_id, f"{type(exc).__name__}: {exc}"
 
 
 def reextract(
@@ -123,46 +104,43 @@ def reextract(
     workers = workers or os.cpu_count() or 1
     ctx = multiprocessing.get_context("forkserver")
 
-    def jobs(
-        rows: list[tuple[dict[str, Any], str, dict[str, Any], bytes | None]],
-    ) -> Iterator[tuple[int, str, str, ExtractOptions]]:
+    def jobs(rows: list[tuple[dict[str, Any], str, dict[str, Any], bytes | None]]) -> list[_Job]:
+        out = []
         for art, url, headers, body in rows:
             if body is None:
                 result.no_body += 1
                 continue
             opts = options.get(art["source"], ExtractOptions())
-            yield art["id"], _decode(body, _charset(headers)), url, opts
+            ctype = _content_type(headers)
+            out.append(_Job(art["id"], art["source"], art["url"], url, ctype, body, opts))
+        return out
 
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         rows: list[tuple[dict[str, Any], str, dict[str, Any], bytes | None]] = []
         for row in iter_latest_bodies(archive.engine, sources, batch=batch):
             rows.append(row)
             if len(rows) >= batch:
-                _run_chunk(archive, pool, [r[0] for r in rows], jobs(rows), result)
+                _run_chunk(archive, pool, jobs(rows), result)
                 rows = []
         if rows:
-            _run_chunk(archive, pool, [r[0] for r in rows], jobs(rows), result)
+            _run_chunk(archive, pool, jobs(rows), result)
     return result
 
 
 def _run_chunk(
-    archive: Archive,
-    pool: ProcessPoolExecutor,
-    chunk: list[dict[str, Any]],
-    work: Iterator[tuple[int, str, str, ExtractOptions]],
-    result: ReextractResult,
+    archive: Archive, pool: ProcessPoolExecutor, work: list[_Job], result: ReextractResult
 ) -> None:
-    by_id = {a["id"]: a for a in chunk}
-    changes: list[tuple[int, ArticleRecord]] = []
-    for article_id, art in pool.map(_work, work, chunksize=8):
+    records: list[tuple[int, ArticleRecord]] = []
+    for article_id, rec in pool.map(_work, work, chunksize=8):
         result.examined += 1
-        if isinstance(art, str):
+        if isinstance(rec, str):
             result.failed += 1
-            continue
-        rec = _record(by_id[article_id], art)
-        if _differs(by_id[article_id], rec):
-            changes.append((article_id, rec))
         else:
+            records.append((article_id, rec))
+    for outcome in archive.save_reextracted(records):
+        if outcome is Reextracted.UNCHANGED:
             result.unchanged += 1
-    if changes:
-        result.changed += archive.update_extraction(changes)
+        else:
+            result.changed += 1
+            if outcome is Reextracted.REVISED:
+                result.revised += 1

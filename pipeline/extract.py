@@ -179,10 +179,10 @@ def _usable(lines: list[str], opts: ExtractOptions) -> bool:
 
 
 def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
-    from common.decode import decode_html
+    from common.decode import decode_page
 
     if isinstance(html, bytes):
-        html = decode_html(html)
+        html = decode_page(html)
     html = html.replace("\x00", "")
     if not html.strip():
         raise NotAnArticle("empty page")

@@ -14,6 +14,7 @@ import time
 from collections.abc import MutableSequence
 from dataclasses import dataclass
 
+from common.decode import decode_page
 from common.fingerprint import text_hashes
 from pipeline.extract import Article, ExtractOptions, extract_article
 from storage.bodies import pack_body
@@ -21,7 +22,6 @@ from storage.bodies import pack_body
 __all__ = [
     "PRELOAD",
     "PageResult",
-    "decode_html",
     "extract_page",
     "extract_timed",
     "init_worker",
@@ -45,17 +45,11 @@ class PageResult:
     simhash: int | None = None
 
 
-def decode_html(body: bytes, encoding: str | None) -> str:
-    """The page as text, in its declared encoding (UTF-8 when unknown), never failing."""
-    try:
-        return body.decode(encoding or "utf-8", errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
-
-
 def extract_page(body: bytes, encoding: str | None, url: str, opts: ExtractOptions) -> PageResult:
-    """Extract one page. Raises NotAnArticle or ExtractionError as :func:`extract_article` does."""
-    article = extract_article(decode_html(body, encoding), url, opts)
+    """Extract one page, decoded with ``encoding`` (the codec the spider named with
+    :func:`common.decode.page_encoding`; None: found here the same way). Raises NotAnArticle or
+    ExtractionError as :func:`extract_article` does."""
+    article = extract_article(decode_page(body, encoding=encoding), url, opts)
     digest, zdata = pack_body(body)
     fingerprint, sim = text_hashes(article.text)
     return PageResult(article, fingerprint, digest, zdata, sim)

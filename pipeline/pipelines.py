@@ -31,12 +31,13 @@ from twisted.internet import task
 
 from common.config import Source
 from common.errors import ExtractionError, NotAnArticle, StorageError
-from common.fingerprint import simhash, text_fingerprint
+from common.fingerprint import text_fingerprint
 from common.runs import counts_from_stats, run_status
 from common.urls import canonical_url, prefer_canonical
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
 from pipeline.extract_worker import PRELOAD, PageResult, extract_page, extract_timed, init_worker
+from pipeline.records import article_record
 
 __all__ = [
     "DedupePipeline",
@@ -388,7 +389,7 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         from storage.bodies import PackedBody
-        from storage.repository import ArticleRecord, FetchRecord
+        from storage.repository import FetchRecord
 
         if isinstance(item, FailureItem):
             self.stats.inc_value("newsvault/errors")
@@ -423,23 +424,9 @@ class StorePipeline:
             return item
         if self.stats.get_value("newsvault/fatal"):
             raise DropItem("not stored: the archive cannot be written", log_level="DEBUG")
-        a, page = item.article, item.page
-        record = ArticleRecord(
-            source=page.source,
-            url=item.key,
-            text=a.text,
-            text_hash=item.fingerprint,
-            title=a.title,
-            authors=a.authors,
-            published_at=a.published_at,
-            modified_at=a.modified_at,
-            language=a.language,
-            site_name=a.site_name,
-            description=a.description,
-            tags=a.tags,
-            image_url=a.image_url,
-            simhash=item.simhash if item.has_simhash else simhash(a.text),
-        )
+        page = item.page
+        hashes = (item.fingerprint, item.simhash) if item.has_simhash else None
+        record = article_record(page.source, item.key, item.article, hashes)
         body = PackedBody(page.html, *item.packed_body) if item.packed_body else page.html
         fetch = FetchRecord(
             url=page.url,

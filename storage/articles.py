@@ -3,17 +3,18 @@
 Each article is saved whole (article row, its new revision, aliases, raw body, fetch row
 together) inside one short transaction, alone (:meth:`ArticleStore.save_article`) or with a
 batch of others (:meth:`ArticleStore.save_articles`), so a crash at any moment leaves either all
-of it or none.
+of it or none. Articles extracted again from their stored pages follow the same revision test
+(:meth:`ArticleStore.save_reextracted`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,7 +36,7 @@ from storage.records import (
     header_value,
 )
 
-__all__ = ["ArticleStore", "Outcome", "text_changed"]
+__all__ = ["ArticleStore", "Outcome", "Reextracted", "text_changed"]
 
 T = TypeVar("T")
 
@@ -47,6 +48,14 @@ class Outcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
+
+
+class Reextracted(StrEnum):
+    """What :meth:`ArticleStore.save_reextracted` did with an article."""
+
+    REVISED = "revised"  # its title or text changed: kept as its next revision
+    REFRESHED = "refreshed"  # something else changed: updated in place, no revision
+    UNCHANGED = "unchanged"
 
 
 def text_changed(art: Article, rec: ArticleRecord) -> bool:
@@ -208,24 +217,56 @@ class ArticleStore(ArchiveBase):
 
         return self.write(fn)
 
-    def update_extraction(self, changes: Iterable[tuple[int, ArticleRecord]]) -> int:
-        """Replace text and metadata of existing articles (re-extraction), in one transaction.
+    def save_reextracted(
+        self, items: Sequence[tuple[int, ArticleRecord]], at: datetime | None = None
+    ) -> list[Reextracted]:
+        """Store articles extracted again from their stored pages, in one transaction; say
+        what was done with each, in order.
 
-        Keeps each article's URL, source and fetch history; returns how many rows were updated.
-        Raises :class:`StorageError` when the archive cannot be written.
+        Every change of an article's content is kept: a title or text that really changed (the
+        crawl's revision test, :func:`text_changed`) becomes the article's next revision, seen
+        at ``at`` (default: now) and made by no run, and the article row, its text hash and
+        simhash equal it (REVISED). Anything else that differs (metadata, a text that differs
+        only in what the fingerprint ignores, a stale text hash or simhash) is updated in place
+        on the article row alone (REFRESHED): earlier revisions keep what they recorded. URL,
+        source, fetch times and fetch history are never touched; an article no longer in the
+        archive is left alone (UNCHANGED). Raises StorageError when the archive cannot be
+        written.
         """
-        from sqlalchemy import update
+        when = at or utcnow()
 
-        def fn(s: Session) -> int:
-            n = 0
-            for article_id, rec in changes:
-                result = s.execute(
-                    update(Article).where(Article.id == article_id).values(**content_columns(rec))
-                )
-                n += int(result.rowcount)  # type: ignore[attr-defined]
-            return n
+        def fn(s: Session) -> list[Reextracted]:
+            ids = [article_id for article_id, _ in items]
+            rows = {a.id: a for a in s.scalars(select(Article).where(Article.id.in_(ids)))}
+            out: list[Reextracted] = []
+            for article_id, rec in items:
+                art = rows.get(article_id)
+                if art is None:
+                    out.append(Reextracted.UNCHANGED)
+                elif text_changed(art, rec):
+                    new_revision(s, art, rec, when, None)
+                    out.append(Reextracted.REVISED)
+                elif _differs(art, rec):
+                    for k, v in content_columns(rec).items():
+                        setattr(art, k, v)
+                    inc.set_simhash(art, rec.simhash)
+                    out.append(Reextracted.REFRESHED)
+                else:
+                    out.append(Reextracted.UNCHANGED)
+            return out
 
-        return self.write(fn)
+        return self._save(fn) if items else []
+
+
+def _differs(art: Article, rec: ArticleRecord) -> bool:
+    """Whether the article row differs from ``rec`` in any column an extraction fills."""
+    for name, value in content_columns(rec).items():
+        stored = getattr(art, name)
+        if isinstance(value, list):
+            stored = list(stored or [])
+        if stored != value:
+            return True
+    return art.simhash != rec.simhash
 
 
 def _add_fetch(

@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.decode import decode_html
 from common.errors import ExtractionError, NotAnArticle
 from pipeline.boilerplate import is_boilerplate_line, is_byline, is_dateline
 from pipeline.extract import Article, ExtractOptions, extract_article
@@ -229,22 +228,6 @@ def test_utf8_bom_is_honoured_and_dropped() -> None:
     html = (PAGES / "drupal_portal_de.html").read_bytes().replace(b'<meta charset="utf-8">', b"")
     text = extract_article(b"\xef\xbb\xbf" + html, _url("drupal_portal_de")).text
     assert text == (PAGES / "drupal_portal_de.txt").read_text(encoding="utf-8").rstrip("\n")
-
-
-def test_utf16_bom() -> None:
-    html = (PAGES / "ghost_blog_en.html").read_text(encoding="utf-8")
-    assert "Fewer tabs" in decode_html(b"\xff\xfe" + html.encode("utf-16-le"))
-
-
-def test_utf8_page_with_a_stale_latin1_declaration() -> None:
-    data = '<meta charset="iso-8859-1"><p>Caf\u00e9 \u201cna\u00efve\u201d</p>'.encode()
-    assert "Caf\u00e9 \u201cna\u00efve\u201d" in decode_html(data)
-
-
-def test_wrong_declaration_falls_back_to_utf8() -> None:
-    data = '<meta charset="utf-8"><p>Stra\u00dfe</p>'.encode()
-    assert "Stra\u00dfe" in decode_html(data)
-    assert "Stra\u00dfe" in decode_html(data.replace(b"utf-8", b"no-such-charset"))
 
 
 # --- junk never raises anything but ExtractionError ----------------------------------------

@@ -1,4 +1,4 @@
-"""Per-page extraction time limit (ExtractPipeline) and page encoding detection."""
+"""Per-page extraction time limit (ExtractPipeline); page encoding is tested in test_decode.py."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from scrapy.utils.test import get_crawler
 
-from crawler.encoding import looks_binary, page_encoding
 from crawler.items import ArticleItem, FailureItem
 from pipeline.pipelines import Extracted, ExtractPipeline
-from tests.faultsrv import ENCODED, LOREM, article_html
+from tests.faultsrv import LOREM, article_html
 
 
 def _item(html: str, path: str) -> ArticleItem:
@@ -72,29 +71,6 @@ def test_without_a_limit_the_page_is_extracted() -> None:
     finally:
         pipe.close_spider()
     assert isinstance(out, Extracted)
-
-
-@pytest.mark.parametrize("path", sorted(ENCODED))
-def test_page_encoding_finds_the_real_encoding(path: str) -> None:
-    codec, ctype, sentence = ENCODED[path]
-    meta = {"iso-8859-7": "iso-8859-7", "shift_jis": "Shift_JIS"}.get(codec, "")
-    body = article_html("A page", sentence, meta).encode(codec)
-    found = page_encoding(body, ctype, fallback="cp1252")
-    text = body.decode(found)
-    assert sentence in text and "\ufffd" not in text
-
-
-def test_header_saying_utf8_on_a_windows_1252_page() -> None:
-    body = article_html("Prices", "Crème brûlée – €5").encode("cp1252")
-    found = page_encoding(body, "text/html; charset=utf-8", fallback="utf-8")
-    assert "Crème brûlée – €5" in body.decode(found)
-
-
-def test_binary_sniffing() -> None:
-    assert looks_binary(bytes(range(256)) * 8)
-    assert not looks_binary(article_html("A page").encode())
-    assert not looks_binary("\ufeffUTF-16 page".encode("utf-16"))
-    assert not looks_binary(b"")
 
 
 def test_the_limit_counts_from_when_a_worker_starts_the_page_not_from_queueing() -> None:

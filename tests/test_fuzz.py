@@ -2,8 +2,8 @@
 
 - ``pipeline.extract.extract_article`` raises only ExtractionError (NotAnArticle included);
 - ``crawler.feeds.parse_feed`` / ``parse_sitemap`` / ``maybe_gunzip`` raise only CrawlError;
-- ``crawler.encoding.page_encoding`` / ``looks_binary`` never raise, and the codec they name
-  exists.
+- ``common.decode.page_encoding`` / ``decode_page`` / ``looks_binary`` never raise, and the
+  codec named exists.
 
 Inputs are bounded (a few KB), and each example has a deadline, so a hang fails the test.
 """
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.decode import decode_page, looks_binary, page_encoding
 from common.errors import CrawlError, ExtractionError
-from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
 from pipeline.extract import extract_article
 
@@ -133,4 +133,5 @@ def test_encoding_detection_never_raises(body: bytes, ctype: str) -> None:
     codec = page_encoding(body, ctype)
     codecs.lookup(codec)
     body.decode(codec, errors="replace")
+    decode_page(body, ctype)
     looks_binary(body)

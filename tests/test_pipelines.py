@@ -13,9 +13,11 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from common.config import Source
+from common.fingerprint import text_hashes
 from crawler.items import ArticleItem, FailureItem
 from crawler.middlewares import BlockedRequest, SafetyMiddleware
 from crawler.spiders.news import NewsSpider
+from pipeline.extract import Article
 from pipeline.pipelines import (
     DedupePipeline,
     Extracted,
@@ -23,6 +25,7 @@ from pipeline.pipelines import (
     StorePipeline,
     text_fingerprint,
 )
+from pipeline.records import article_record
 from storage.repository import Archive
 
 PARA = (
@@ -124,6 +127,28 @@ def test_same_text_under_two_urls_is_one_article_with_an_alias(tmp_path: Path) -
         assert ("https://gazette.test/copied-story", "same-text") in aliases
     finally:
         archive.close()
+
+
+def test_article_record_is_the_article_with_its_text_hashes() -> None:
+    art = Article(
+        url="https://gazette.test/news/dredging.html?utm_source=rss",
+        text=PARA * 5,
+        title="Dredging approved",
+        authors=("A. Writer",),
+        tags=("harbour",),
+        language="en",
+    )
+    rec = article_record("gazette", "https://gazette.test/news/dredging.html", art)
+    assert (rec.text_hash, rec.simhash) == text_hashes(art.text) and rec.simhash is not None
+    assert (rec.source, rec.url, rec.text, rec.title) == (
+        "gazette",
+        "https://gazette.test/news/dredging.html",
+        art.text,
+        "Dredging approved",
+    )
+    assert (rec.authors, rec.tags, rec.language) == (("A. Writer",), ("harbour",), "en")
+    given = article_record("gazette", rec.url, art, ("f" * 64, None))
+    assert (given.text_hash, given.simhash) == ("f" * 64, None)  # computed by the worker
 
 
 def test_fingerprint_ignores_case_punctuation_and_spacing() -> None:

@@ -41,10 +41,10 @@ from twisted.python.failure import Failure
 
 from common.config import Source
 from common.dates import parse_when
+from common.decode import looks_binary, page_encoding
 from common.errors import CrawlError
 from common.fetchstate import SourceState
 from common.urls import LISTING_WORDS, canonical_url, host_in, variant_reason
-from crawler.encoding import looks_binary, page_encoding
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
 from crawler.incremental import Decision, Incremental
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem

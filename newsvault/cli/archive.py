@@ -353,8 +353,10 @@ def _print_stats(rows: list[dict[str, Any]], size: int) -> None:
 def reextract(config: Config, source_names: tuple[str, ...], workers: int | None) -> None:
     """Extract every stored article again from its archived HTML; no network requests.
 
-    Run it after upgrading trafilatura or changing cleaning rules: text and metadata that come
-    out different are updated in place, and the counts are printed.
+    Run it after upgrading trafilatura or changing cleaning rules. Every change of an article's
+    content is kept: a title or text that changes becomes the article's next revision (see
+    `newsvault history`); metadata alone that changes is updated in place. The counts are
+    printed.
 
     Example:
 
@@ -368,7 +370,8 @@ def reextract(config: Config, source_names: tuple[str, ...], workers: int | None
     with open_archive(config, readonly=False) as archive:
         result = run(archive, options, tuple(source_names), workers=workers)
     click.echo(
-        f"{result.examined} articles re-extracted: {result.changed} changed, "
+        f"{result.examined} articles re-extracted: {result.changed} changed "
+        f"({result.revised} kept as a new revision), "
         f"{result.unchanged} unchanged, {result.failed} no longer extractable (kept as they were)"
         + (f", {result.no_body} without stored HTML" if result.no_body else "")
     )

@@ -170,13 +170,14 @@ def test_reextract_restores_stale_text_without_network_and_search_follows(
     before = len(archive_copy.site.requests)
     proc = run_cli("reextract", "--config", cfg, "--workers", "2")
     assert proc.returncode == 0, proc.stderr
-    assert "12 articles re-extracted: 1 changed, 11 unchanged" in proc.stdout
+    # the stale text has the stored fingerprint: no new revision, the row is repaired in place
+    assert "12 articles re-extracted: 1 changed (0 kept as a new revision), 11" in proc.stdout
     assert len(archive_copy.site.requests) == before, "re-extraction made a network request"
     with sqlite3.connect(archive_copy.db) as con:
         assert con.execute("SELECT text FROM articles WHERE url = ?", (url,)).fetchone()[0] == good
     assert _json_lines(run_cli("search", "--config", cfg, "--json", "zanzibar").stdout) == []
     again = run_cli("reextract", "--config", cfg, "--source", "gazette")
-    assert "0 changed, 12 unchanged" in again.stdout
+    assert "0 changed (0 kept as a new revision), 12 unchanged" in again.stdout
 
 
 def test_serve_reports_a_port_in_use_and_a_missing_archive(crawled: Crawled, tmp_path: Any) -> None:
