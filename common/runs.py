@@ -20,8 +20,11 @@ __all__ = [
     "FAILED",
     "FINISHED",
     "LABELS",
+    "OUTCOME_COUNTERS",
     "STAT_PREFIX",
     "SUCCESS",
+    "count",
+    "count_outcome",
     "counts_from_stats",
     "describe_counts",
     "run_status",
@@ -45,6 +48,13 @@ LABELS = {
     "articles_skipped": "skipped",
     "errors": "errors",
 }
+#: the counter of each outcome of saving an article (see storage.articles.Outcome)
+OUTCOME_COUNTERS = {
+    "new": "articles_new",
+    "updated": "articles_updated",
+    "unchanged": "articles_unchanged",
+    "duplicate": "articles_skipped",
+}
 #: the prefix of newsvault's own Scrapy stats (``newsvault/articles_new`` ...)
 STAT_PREFIX = "newsvault/"
 #: statuses of a run that got going and ended (so not "running" and not "skipped")
@@ -53,6 +63,19 @@ FINISHED = ("ok", "partial", "failed", "stopped", "timed out", "interrupted")
 SUCCESS = ("ok", "partial")
 #: a last finished run with one of these statuses makes its source unhealthy
 FAILED = ("failed", "timed out", "interrupted")
+
+
+def count(stats: Any, name: str, n: int = 1) -> None:
+    """Add ``n`` to the run's counter ``name`` (one of :data:`COUNTERS`) in Scrapy stats."""
+    if name not in COUNTERS[1:]:  # pages_fetched is Scrapy's own count
+        raise KeyError(f"not a run counter: {name}")
+    stats.inc_value(STAT_PREFIX + name, n)
+
+
+def count_outcome(stats: Any, outcome: str) -> None:
+    """Count what the archive did with an article: new, updated, unchanged, or a duplicate
+    (an alias of an article already stored), which counts as skipped."""
+    count(stats, OUTCOME_COUNTERS[outcome])
 
 
 def counts_from_stats(stats: Any) -> dict[str, int]:

@@ -32,7 +32,7 @@ from twisted.internet import task
 from common.config import Source
 from common.errors import ExtractionError, NotAnArticle, StorageError
 from common.fingerprint import text_fingerprint
-from common.runs import counts_from_stats, run_status
+from common.runs import count, count_outcome, counts_from_stats, run_status
 from common.urls import canonical_url, prefer_canonical
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
@@ -85,7 +85,7 @@ def extract_options(source: Source) -> ExtractOptions:
 
 
 def _skip(stats: Any, why: str) -> DropItem:
-    stats.inc_value("newsvault/articles_skipped")
+    count(stats, "articles_skipped")
     return DropItem(why, log_level="DEBUG")
 
 
@@ -256,7 +256,7 @@ class DedupePipeline:
         if key in self._keys:
             fetched = canonical_url(item.page.url)
             if fetched != item.key:  # another URL declaring an article of this run canonical
-                self.stats.inc_value("newsvault/articles_skipped")
+                count(self.stats, "articles_skipped")
                 return AliasItem(fetched, item.key, item.page.source, "canonical")
             raise _skip(self.stats, f"already archived in this run: {item.key}")
         self._keys.add(key)
@@ -348,12 +348,11 @@ class StorePipeline:
             self.writer.flush()
 
     def _count(self, outcome: Any) -> None:
-        name = "articles_skipped" if outcome.value == "duplicate" else f"articles_{outcome.value}"
-        self.stats.inc_value(f"newsvault/{name}")
+        count_outcome(self.stats, outcome.value)
 
     def _not_stored(self, record: Any, fetch: Any, exc: StorageError) -> bool:
         """One article could not be written even alone: record why, and go on if we can."""
-        self.stats.inc_value("newsvault/errors")
+        count(self.stats, "errors")
         try:
             self.archive.record_failure(
                 self.run_id, record.source, fetch.url, "storage", f"not stored: {exc}", fetch.status
@@ -377,7 +376,7 @@ class StorePipeline:
         """A bug or an unexpected page broke a spider callback: record it, never lose it."""
         if self.archive is None:
             return
-        self.stats.inc_value("newsvault/errors")
+        count(self.stats, "errors")
         exc = failure.value
         reason = f"{type(exc).__name__} while reading the page: {exc}"
         try:
@@ -392,7 +391,7 @@ class StorePipeline:
         from storage.repository import FetchRecord
 
         if isinstance(item, FailureItem):
-            self.stats.inc_value("newsvault/errors")
+            count(self.stats, "errors")
             try:
                 self.archive.record_failure(
                     self.run_id,
@@ -410,8 +409,7 @@ class StorePipeline:
         try:
             if isinstance(item, NotModifiedItem):
                 touched = self.archive.touch(item.url, item.fetched_at, item.lastmod)
-                name = "articles_unchanged" if touched else "articles_skipped"
-                self.stats.inc_value(f"newsvault/{name}")
+                count_outcome(self.stats, "unchanged" if touched else "duplicate")
                 return item
             if isinstance(item, AliasItem):
                 if self.archive.record_alias(item.url, item.target, item.reason) is None:

@@ -87,3 +87,26 @@ def test_a_back_edge_breaks_them(tree: Path, module: str, imports: str) -> None:
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
     assert module.replace("/", ".").removesuffix(".py") in result.stdout
+
+
+def test_run_counters_are_spelled_once() -> None:
+    """The counters of a run are named in common/runs.py alone: the archive's columns, the
+    crawl's results and every table come from that one list."""
+    from dataclasses import fields
+
+    from common.runs import COUNTERS, LABELS
+    from newsvault.crawl import RunResult
+    from storage.models import Run
+
+    assert set(LABELS) == set(COUNTERS)
+    assert set(COUNTERS) <= {c.name for c in Run.__table__.columns}
+    assert set(COUNTERS) <= {f.name for f in fields(RunResult)}
+    spelled = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        if path.parts[len(ROOT.parts)] not in PACKAGES or "migrations" in path.parts:
+            continue
+        if path.relative_to(ROOT).as_posix() in ("common/runs.py", "newsvault/crawl.py"):
+            continue
+        if path.read_text(encoding="utf-8").count('"articles_unchanged"'):
+            spelled.append(path.relative_to(ROOT).as_posix())
+    assert spelled == []
