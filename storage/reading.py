@@ -427,12 +427,7 @@ class ArchiveReader(ArchiveBase):
         while True:
             with Session(self.engine) as s:
                 q = select(Article).where(Article.id > last).order_by(Article.id).limit(batch)
-                if sources:
-                    q = q.where(Article.source.in_(sources))
-                if since is not None:
-                    q = q.where(Article.published_at >= since.isoformat())
-                if until is not None:
-                    q = q.where(Article.published_at < (until + timedelta(days=1)).isoformat())
+                q = article_filter(q, sources, since, until)
                 rows = [article_dict(a) for a in s.scalars(q)]
                 if revisions and rows:
                     history = load_revisions(s, (r["id"] for r in rows))
