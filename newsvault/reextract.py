@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.decode import decode_page
-from common.errors import ExtractionError
 from pipeline.extract import ExtractOptions, extract_article
 from pipeline.records import article_record
 from storage.articles import Reextracted
+from storage.records import header_value
 from storage.repository import Archive, ArticleRecord
 
 __all__ = ["ReextractResult", "reextract"]
@@ -65,13 +65,6 @@ class _Job:
     opts: ExtractOptions
 
 
-def _content_type(headers: Mapping[str, Any]) -> str | None:
-    for name, value in headers.items():
-        if name.lower() == "content-type":
-            return str(value)
-    return None
-
-
 def _work(job: _Job) -> tuple[int, ArticleRecord | str]:
     """Decode and extract one stored page in a worker, as the crawl did (the one decoder with
     the stored Content-Type, then the one article->record mapping); returns (article id,
@@ -79,9 +72,7 @@ def _work(job: _Job) -> tuple[int, ArticleRecord | str]:
     try:
         art = extract_article(decode_page(job.body, job.content_type), job.url, job.opts)
         return job.article_id, article_record(job.source, job.key, art)
-    except ExtractionError as exc:
-        return job.article_id, f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # one bad page must not stop the others
+    except Exception as exc:  # ExtractionError, or any bug: one bad page must not stop the others
         return job.article_id, f"{type(exc).__name__}: {exc}"
 
 
@@ -111,7 +102,7 @@ def reextract(
                 result.no_body += 1
                 continue
             opts = options.get(art["source"], ExtractOptions())
-            ctype = _content_type(headers)
+            ctype = header_value(headers, "content-type")
             out.append(_Job(art["id"], art["source"], art["url"], url, ctype, body, opts))
         return out
 

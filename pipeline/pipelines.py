@@ -72,7 +72,7 @@ class Extracted:
 
 def _preload() -> list[str]:
     """Modules the forkserver imports once for all workers: the extraction modules, and the
-    main module's. (Every worker runs the main module again, ``-m newsvault.cli`` included; with
+    main module's. (Every worker runs the main module again, ``-m newsvault`` included; with
     its imports already loaded that costs nothing, otherwise each worker imports the CLI's.)"""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     main = [spec.name] if spec is not None and spec.name else []
@@ -409,7 +409,10 @@ class StorePipeline:
         try:
             if isinstance(item, NotModifiedItem):
                 touched = self.archive.touch(item.url, item.fetched_at, item.lastmod)
-                count_outcome(self.stats, "unchanged" if touched else "duplicate")
+                if touched:
+                    count_outcome(self.stats, "unchanged")
+                else:  # no article is stored under that URL
+                    count(self.stats, "articles_skipped")
                 return item
             if isinstance(item, AliasItem):
                 if self.archive.record_alias(item.url, item.target, item.reason) is None:
