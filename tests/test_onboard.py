@@ -217,3 +217,37 @@ def test_extract_refuses_what_is_not_an_article(
     assert nofile.returncode == 2 and "cannot read" in nofile.stderr
     for done in (listing, missing, nofile):
         assert "Traceback" not in done.stderr
+
+
+def test_readme_walkthrough_init_add_crawl_serve(tmp_path: Path, cli: Cli, site: LocalSite):
+    """README's "Using it", step by step: init, sources add, check --fetch, crawl, serve."""
+    import os
+    import sys
+    import urllib.request
+
+    path = _starter(cli, tmp_path / "my-archive")
+    env = {"NEWSVAULT_CONFIG": str(path)}
+    assert cli("sources", "add", site.url("/"), env=env).returncode == 0
+    checked = cli("check", "--fetch", env=env)
+    assert checked.returncode == 0 and "127.0.0.1: 12 article URLs" in checked.stdout
+    crawled = cli("crawl", env=env)
+    assert crawled.returncode == 0, crawled.stderr
+    assert (tmp_path / "my-archive" / "newsvault.db").exists()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "newsvault", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        url = line.strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:"), line
+        with urllib.request.urlopen(url + "api/search?q=harbour", timeout=30) as response:
+            body = response.read().decode("utf-8")
+        assert "Harbour dredging to begin in January" in body
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
