@@ -87,7 +87,7 @@ def scrapy_settings(
         "LOG_LEVEL": "WARNING",
         "LOG_ENABLED": True,
         "DEPTH_LIMIT": 4,
-        "DNS_RESOLVER": "crawler.middlewares.SafeResolver",
+        "TWISTED_DNS_RESOLVER": "crawler.middlewares.SafeResolver",
         "DOWNLOADER_MIDDLEWARES": {
             # SafetyMiddleware checks domains itself, and its refusals reach the errback
             # (Scrapy's offsite filter drops redirects to other domains without a word).
