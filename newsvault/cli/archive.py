@@ -154,7 +154,7 @@ def show(config: Config, revision: int | None, raw: bool, as_json: bool, article
     Examples:
         newsvault show 1
         newsvault show 1 --json
-        newsvault show https://example.com/2026/11/story/ --revision 1
+        newsvault show 1 --revision 1
     """
     if raw and as_json:
         raise click.UsageError("--raw and --json exclude each other")

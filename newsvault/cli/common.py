@@ -27,6 +27,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_STORAGE",
     "check_sources",
+    "complete_sources",
     "config_option",
     "fail",
     "no_article",
@@ -89,6 +90,20 @@ def config_option(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def complete_sources(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of ``--source``: the names in the config file (``--config`` if given
+    on the line so far, else the default); nothing when it cannot be read."""
+    from click.shell_completion import CompletionItem
+
+    from common.config import config_path_from_env, load_config
+
+    try:
+        config = load_config(ctx.params.get("config_path") or config_path_from_env())
+    except (ConfigError, OSError):
+        return []
+    return [CompletionItem(n) for n in config.source_names if n.startswith(incomplete)]
+
+
 def source_option(fn: F) -> F:
     return click.option(
         "--source",
@@ -96,6 +111,7 @@ def source_option(fn: F) -> F:
         multiple=True,
         metavar="NAME",
         help="only this source (repeatable; default: all)",
+        shell_complete=complete_sources,
     )(fn)
 
 

@@ -21,6 +21,7 @@ from newsvault.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_STORAGE,
+    complete_sources,
     config_option,
     fail,
     verbosity_options,
@@ -139,7 +140,14 @@ RUN_COLUMNS = (
 
 @click.command()
 @config_option
-@click.option("--source", "source_name", metavar="NAME", default=None, help="only this source")
+@click.option(
+    "--source",
+    "source_name",
+    metavar="NAME",
+    default=None,
+    help="only this source",
+    shell_complete=complete_sources,
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -225,7 +233,7 @@ def status(config: Config, as_json: bool) -> None:
     Examples:
         newsvault status
         newsvault status --json
-        newsvault status --config /etc/newsvault/config.yaml || alert "newsvault unhealthy"
+        newsvault status || echo "newsvault: a source is unhealthy"
     """
     from common.dates import utcnow
     from newsvault.schedule import DAEMON_LOCK

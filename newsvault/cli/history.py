@@ -42,7 +42,7 @@ def history(config: Config, as_json: bool, article: str) -> None:
     \b
     Examples:
         newsvault history 1
-        newsvault history https://example.com/2026/11/harbour-dredging/ --json
+        newsvault history 1 --json
     """
     art, revisions = _load(config, article)
     if as_json:
@@ -90,7 +90,7 @@ def diff(
     \b
     Examples:
         newsvault diff 1
-        newsvault diff https://example.com/2026/11/harbour-dredging/ --from 1 --to 3 --json
+        newsvault diff 1 --json
     """
     art, revisions = _load(config, article)
     by_number = {r["number"]: r for r in revisions}
