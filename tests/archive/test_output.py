@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -222,3 +223,14 @@ def test_the_help_examples_work_on_the_demo_archive(tmp_path: Path) -> None:
             assert proc.returncode == 0, f"{example}: {proc.stderr}"
             ran += 1
     assert ran >= 20
+
+
+def test_reextract_shows_a_progress_bar_on_a_terminal(archive_copy: Crawled) -> None:
+    args = ["-m", "newsvault", "reextract", "--config", str(archive_copy.config), "--workers", "1"]
+    out = run_in_pty(args)
+    assert out.returncode == 0, out.text
+    bar = [ln for ln in out.text.splitlines() if ln.startswith("re-extracting") and "━" in ln]
+    assert bar, out.text
+    done = re.search(r"(\d+) changed, (\d+) unchanged, 0 failed", bar[-1])
+    assert done is not None and int(done[1]) + int(done[2]) == 12, bar[-1]
+    assert "12 articles re-extracted" in out.text
