@@ -324,10 +324,10 @@ STATS_COLUMNS = (
     Column("first_published", "first", show=lambda d: (d or "-")[:10]),
     Column("last_published", "last", show=lambda d: (d or "-")[:10]),
     Column("runs", right=True),
-    Column("failure_rate", "failure rate", right=True, show=_pct),
-    Column("empty_text", "empty text", right=True, show=_pct),
-    Column("missing_date", "no date", right=True, show=_pct),
-    Column("missing_authors", "no author", right=True, show=_pct),
+    Column("failure_rate", "failed", right=True, show=_pct, wrap=True),
+    Column("empty_text", "empty", right=True, show=_pct, wrap=True),
+    Column("missing_date", "no date", right=True, show=_pct, wrap=True),
+    Column("missing_authors", "no author", right=True, show=_pct, wrap=True),
 )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from common.errors import StorageError
-from common.runs import COUNTERS, FAILED, LABELS
+from common.runs import COUNTERS, FAILED, LABELS, describe_counts
 from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -35,7 +35,7 @@ __all__ = ["daemon", "health", "runs", "status"]
 
 
 def _when(at: datetime | None) -> str:
-    return f"{at:%Y-%m-%d %H:%M:%S}" if at else "-"
+    return f"{at:%Y-%m-%d %H:%M}" if at else "-"
 
 
 def _span(delta: timedelta) -> str:
@@ -129,12 +129,13 @@ def _seconds(run: dict[str, Any]) -> float | None:
 RUN_COLUMNS = (
     Column("id", right=True),
     Column("source"),
-    Column("trigger"),
+    Column("trigger", table=False),
     Column("started_at", "started", show=_when),
     Column("seconds", "took", right=True, show=lambda s: _span(timedelta(seconds=s)) if s else "-"),
     Column("status"),
-    *(Column(name, LABELS[name], right=True) for name in COUNTERS),
-    Column("message"),
+    *(Column(name, LABELS[name], right=True, table=False) for name in COUNTERS),
+    Column("counts", wrap=True, tsv=False, cell=lambda r: describe_counts(r, nonzero=True)),
+    Column("message", wrap=True),
 )
 
 
@@ -213,7 +214,7 @@ STATUS_COLUMNS = (
     Column("last_status", "status"),
     Column("last_success_at", "last success", show=lambda at: _when(at) if at else "never"),
     Column("next_run_at", "next run", show=_when),
-    Column("health"),
+    Column("health", wrap=True),
 )
 
 

@@ -20,7 +20,7 @@ __all__ = ["failures"]
 
 
 def _when(at: Any) -> str:
-    return f"{at:%Y-%m-%d %H:%M:%S}" if at else "-"
+    return f"{at:%Y-%m-%d %H:%M}" if at else "-"
 
 
 COLUMNS = (
@@ -29,8 +29,8 @@ COLUMNS = (
     Column("at", "when (UTC)", show=_when),
     Column("kind"),
     Column("status", "HTTP", right=True),
-    Column("reason"),
-    Column("url"),
+    Column("reason", wrap=True),
+    Column("url", wrap=True),
 )
 
 

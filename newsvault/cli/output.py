@@ -52,15 +52,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column of a table: the record's ``key``, its ``header`` (default: the key), numbers
-    right-aligned, and how a value is shown (default: ``str``; None as "-" in a table)."""
+    """One column: the record's ``key``, its ``header`` (default: the key), numbers
+    right-aligned, and how a value is shown (default: ``str``; None as "-" in a table), or
+    ``cell``, a text made from the whole record. ``wrap``: a table may fold this column's text
+    (free text); the others keep one line. ``table`` / ``tsv``: whether the terminal table / the
+    TSV has the column (a table can show several fields in one column to fit its width)."""
 
     key: str
     header: str | None = None
     right: bool = False
     show: Callable[[Any], str] | None = None
+    wrap: bool = False
+    table: bool = True
+    tsv: bool = True
+    cell: Callable[[Mapping[str, Any]], str] | None = None
 
     def text(self, record: Mapping[str, Any]) -> str:
+        if self.cell is not None:
+            return self.cell(record)
         value = record.get(self.key)
         if self.show is not None:
             return self.show(value)
@@ -136,17 +145,27 @@ def emit(
             emit_json(dict(record))
         return
     if not use_table():
+        columns = [c for c in columns if c.tsv]
         click.echo("\t".join(c.header or c.key for c in columns))
         for record in records:
             click.echo("\t".join(_tsv(c.text(record)) for c in columns))
         for line in notes:
             click.echo(line, err=True)
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title)
+    columns = [c for c in columns if c.table]
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+    )
     for c in columns:
-        table.add_column(c.header or c.key, justify="right" if c.right else "left", overflow="fold")
+        table.add_column(
+            c.header or c.key,
+            justify="right" if c.right else "left",
+            overflow="fold",
+            no_wrap=not c.wrap,
+        )
     for record in records:
         table.add_row(*(c.text(record) or "-" for c in columns))
     out = console()
