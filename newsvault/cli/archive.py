@@ -139,7 +139,11 @@ def search(
 @click.command()
 @config_option
 @click.option(
-    "--revision", type=click.IntRange(min=1), default=None, help="revision N (1 = oldest)"
+    "--revision",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="revision N (1 = oldest)",
 )
 @click.option("--raw", is_flag=True, help="the archived HTML as fetched, not the clean text")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object: metadata and text")
