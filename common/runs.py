@@ -86,9 +86,10 @@ def counts_from_stats(stats: Any) -> dict[str, int]:
     return counts
 
 
-def describe_counts(counts: Mapping[str, Any]) -> str:
-    """``pages 12, new 3, updated 0, ...``: a run's counters for a log line."""
-    return ", ".join(f"{LABELS[n]} {counts[n]}" for n in COUNTERS)
+def describe_counts(counts: Mapping[str, Any], *, nonzero: bool = False) -> str:
+    """``pages 12, new 3, updated 0, ...``: a run's counters for a log line; with ``nonzero``,
+    only those that are not 0 (``pages 12, new 3``)."""
+    return ", ".join(f"{LABELS[n]} {counts[n]}" for n in COUNTERS if counts[n] or not nonzero)
 
 
 def run_status(counts: Mapping[str, int], *, fatal: str | None, reason: str) -> str:

@@ -9,8 +9,8 @@ private, link-local, multicast or reserved addresses unless ``NEWSVAULT_ALLOW_PR
 is true, checked on the addresses a name resolves to, so a page cannot turn the crawler against
 the network it runs in.
 
-:class:`SafeResolver` (Scrapy's ``DNS_RESOLVER``) repeats the address check on the very lookup
-the connection uses, so a name that resolved to a public address for the middleware and to a
+:class:`SafeResolver` (Scrapy's ``TWISTED_DNS_RESOLVER``) repeats the address check on the very
+lookup the connection uses, so a name that resolved to a public address for the middleware and to a
 private one a moment later (DNS rebinding) is still refused before any connection.
 """
 

@@ -26,7 +26,9 @@ NEWSVAULT_DEFAULTS: dict[str, Any] = {
     "NEWSVAULT_INCREMENTAL": False,
     # Max simhash Hamming distance of a near-duplicate (0-3); None: exact text only.
     "NEWSVAULT_NEAR_DUPLICATE_DISTANCE": 3,
-    # Seconds between progress lines on stderr; 0 switches progress off.
+    # Who shows the progress (crawler.extensions.Reporter); None: lines on stderr.
+    "NEWSVAULT_PROGRESS": None,
+    # Seconds between progress reports; 0 switches progress off.
     "NEWSVAULT_PROGRESS_INTERVAL": 0,
     # Re-check rules: ((younger_than_seconds, every_seconds), ...) in increasing age order.
     "NEWSVAULT_RECHECK": ((172800.0, 0.0), (1209600.0, 86400.0)),
@@ -44,7 +46,9 @@ def scrapy_settings(
     *,
     trigger: str = "manual",
     progress_interval: float = 0,
+    progress: Any = None,
     extract_workers: int | None = None,
+    log_level: str = "WARNING",
 ) -> dict[str, Any]:
     c = config.crawl
     workers = extract_workers if extract_workers is not None else min(4, os.cpu_count() or 1)
@@ -60,6 +64,7 @@ def scrapy_settings(
             (r.younger_than.total_seconds(), r.every.total_seconds())
             for r in config.incremental.recheck
         ),
+        "NEWSVAULT_PROGRESS": progress,
         "NEWSVAULT_PROGRESS_INTERVAL": progress_interval,
         "NEWSVAULT_TRIGGER": trigger,
         "USER_AGENT": c.user_agent,
@@ -84,10 +89,10 @@ def scrapy_settings(
         "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
         "DEPTH_LIMIT": 4,
-        "DNS_RESOLVER": "crawler.middlewares.SafeResolver",
+        "TWISTED_DNS_RESOLVER": "crawler.middlewares.SafeResolver",
         "DOWNLOADER_MIDDLEWARES": {
             # SafetyMiddleware checks domains itself, and its refusals reach the errback
             # (Scrapy's offsite filter drops redirects to other domains without a word).

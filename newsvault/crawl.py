@@ -22,6 +22,7 @@ from common.fetchstate import SourceState
 from common.runs import counts_from_stats
 
 if TYPE_CHECKING:
+    from crawler.extensions import Reporter
     from storage.repository import Archive
 
 __all__ = ["RETRY_WINDOW", "RunResult", "load_source_state", "run_crawl", "save_source_state"]
@@ -78,9 +79,15 @@ def run_crawl(
     limit: int | None = None,
     trigger: str = "manual",
     progress_interval: float = 2.0,
+    progress: Reporter | None = None,
     extract_workers: int | None = None,
+    log_level: str = "WARNING",
 ) -> list[RunResult]:
     """Crawl ``sources`` once, concurrently, and return one result per source.
+
+    Progress is reported every ``progress_interval`` seconds (0: never) to ``progress`` (default:
+    lines on stderr), and once more at the end of each source with the counts of its result.
+    ``log_level``: of Scrapy's log on stderr (WARNING: problems only).
 
     Each source's lock is taken first (:mod:`newsvault.locks`): a source another live crawl is
     running is not crawled; its result (and recorded run) has status "skipped" and a message
@@ -89,6 +96,7 @@ def run_crawl(
     """
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.extensions import ProgressLines
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
     from newsvault.locks import SourceLocks
@@ -106,16 +114,20 @@ def run_crawl(
         ]
         if not mine:
             return results
+        if progress is None and progress_interval > 0:
+            progress = ProgressLines()
         settings = scrapy_settings(
             config,
             trigger=trigger,
             progress_interval=progress_interval,
+            progress=progress,
             extract_workers=extract_workers,
+            log_level=log_level,
         )
         incremental = bool(settings["NEWSVAULT_INCREMENTAL"])
         states = {s.name: load_source_state(archive, s.name, incremental=incremental) for s in mine}
         settings["NEWSVAULT_MAX_PAGES"] = config.crawl.max_pages_per_run
-        logging.getLogger("scrapy").setLevel(logging.WARNING)
+        logging.getLogger("scrapy").setLevel(log_level)
         process = CrawlerProcess(settings)
         # An unreachable robots.txt is normal (the page's own failure is recorded); no traceback.
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
@@ -135,6 +147,8 @@ def run_crawl(
         stats = crawler.stats
         assert stats is not None
         counts = counts_from_stats(stats)
+        if progress is not None and progress_interval > 0:
+            progress.finish(source.name, counts)
         fatal = stats.get_value("newsvault/fatal")
         results.append(
             RunResult(

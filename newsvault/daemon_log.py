@@ -64,8 +64,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False)
 
 
-def setup_logging(fmt: str, log_file: Path | None) -> logging.Logger:
-    """Send the daemon's (and APScheduler's) log records to stderr or ``log_file``.
+def setup_logging(fmt: str, log_file: Path | None, level: int = logging.INFO) -> logging.Logger:
+    """Send the daemon's (and APScheduler's) log records of ``level`` and above to stderr or
+    ``log_file`` (APScheduler's from WARNING, or INFO when ``level`` is DEBUG).
 
     Raises OSError if the log file cannot be opened.
     """
@@ -77,10 +78,10 @@ def setup_logging(fmt: str, log_file: Path | None) -> logging.Logger:
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     logger = logging.getLogger(LOGGER_NAME)
     logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
+    logger.setLevel(level)
     logger.propagate = False
     aps = logging.getLogger("apscheduler")
     aps.handlers[:] = [handler]
-    aps.setLevel(logging.WARNING)
+    aps.setLevel(logging.INFO if level <= logging.DEBUG else max(level, logging.WARNING))
     aps.propagate = False
     return logger

@@ -9,7 +9,9 @@ from typing import Any, TextIO
 
 __all__ = ["EXPORT_FIELDS", "write_csv", "write_jsonl"]
 
+#: the fields of an exported article, in order; ``id`` is the archive's (``newsvault show ID``)
 EXPORT_FIELDS = (
+    "id",
     "url",
     "source",
     "title",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -83,10 +83,12 @@ def reextract(
     *,
     workers: int | None = None,
     batch: int = 200,
+    on_progress: Callable[[ReextractResult], None] | None = None,
 ) -> ReextractResult:
     """Extract the selected articles again and update those that changed; see module doc.
 
     ``options`` gives each source's extraction options (a source not in it gets the defaults).
+    ``on_progress`` is called with the counts so far after each ``batch`` of articles.
     Raises :class:`~common.errors.StorageError` when the archive cannot be read or written.
     """
     from storage.reading import iter_latest_bodies
@@ -113,8 +115,12 @@ def reextract(
             if len(rows) >= batch:
                 _run_chunk(archive, pool, jobs(rows), result)
                 rows = []
+                if on_progress is not None:
+                    on_progress(result)
         if rows:
             _run_chunk(archive, pool, jobs(rows), result)
+            if on_progress is not None:
+                on_progress(result)
     return result
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.dates import utcnow
 from storage.base import ArchiveBase
 from storage.models import Backoff, Failure
 
-__all__ = ["BACKOFF_BASE", "BACKOFF_MAX", "FailureStore"]
+__all__ = ["BACKOFF_BASE", "BACKOFF_MAX", "FailureStore", "describe_reasons", "top_reasons"]
 
 #: Back-off after a 429/503 without Retry-After: BASE seconds, doubled per refusal in a row.
 BACKOFF_BASE = 60.0
@@ -32,6 +32,26 @@ def _put_off(
         s.add(Backoff(url=url, source=source, not_before=not_before, attempts=1, reason=reason))
     else:
         row.not_before, row.attempts, row.reason = not_before, attempts, reason
+
+
+def top_reasons(s: Session, run_id: int, top: int = 3) -> list[tuple[str, int]]:
+    """The ``top`` most frequent failure reasons of a run, with how often each occurred."""
+    n = func.count(Failure.id)
+    q = (
+        select(Failure.reason, n)
+        .where(Failure.run_id == run_id)
+        .group_by(Failure.reason)
+        .order_by(n.desc(), Failure.reason)
+        .limit(top)
+    )
+    return [(reason, int(count)) for reason, count in s.execute(q)]
+
+
+def describe_reasons(reasons: list[tuple[str, int]], total: int) -> str:
+    """``5 failed: HTTP 404 (3), connection refused (2)``: a run's failures in one line."""
+    shown = ", ".join(f"{reason[:120]} ({n})" for reason, n in reasons)
+    more = total - sum(n for _, n in reasons)
+    return f"{total} failed: {shown}" + (f", other ({more})" if more > 0 else "")
 
 
 class FailureStore(ArchiveBase):
@@ -81,14 +101,20 @@ class FailureStore(ArchiveBase):
             q = select(Backoff.url, Backoff.not_before).where(Backoff.source == source)
             return {url: due for url, due in s.execute(q) if due > now}
 
-    def failures(self, run_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest failures (of one run), newest first."""
+    def failures(
+        self, run_id: int | None = None, limit: int = 100, *, source: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest failures (of one run, of one source), newest first."""
         with Session(self.engine) as s:
             q = select(Failure).order_by(Failure.id.desc()).limit(limit)
             if run_id is not None:
                 q = q.where(Failure.run_id == run_id)
+            if source is not None:
+                q = q.where(Failure.source == source)
             return [
                 {
+                    "id": f.id,
+                    "run_id": f.run_id,
                     "url": f.url,
                     "source": f.source,
                     "kind": f.kind,
@@ -98,3 +124,8 @@ class FailureStore(ArchiveBase):
                 }
                 for f in s.scalars(q)
             ]
+
+    def failure_reasons(self, run_id: int, top: int = 3) -> list[tuple[str, int]]:
+        """The ``top`` most frequent failure reasons of run ``run_id``, with their counts."""
+        with Session(self.engine) as s:
+            return top_reasons(s, run_id, top)

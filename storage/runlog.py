@@ -35,7 +35,8 @@ from common.dates import utcnow
 from common.errors import StorageError
 from common.runs import COUNTERS, FINISHED, SUCCESS
 from storage.base import ArchiveBase
-from storage.models import Lock, Run
+from storage.failures import describe_reasons, top_reasons
+from storage.models import Failure, Lock, Run
 
 __all__ = ["LockHolder", "RunLog", "RunStore", "SourceHistory", "pid_alive", "run_dict"]
 
@@ -311,11 +312,21 @@ class RunStore(ArchiveBase):
         counts: Mapping[str, int] | None = None,
         message: str | None = None,
     ) -> None:
+        """Give a run its end: status, counts and a message. Without a message, a run with
+        recorded failures gets its most frequent reasons (``5 failed: HTTP 404 (3), ...``)."""
         values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "message": message}
         for name in COUNTERS:
             if counts and name in counts:
                 values[name] = int(counts[name])
-        self.write(lambda s: s.execute(update(Run).where(Run.id == run_id).values(**values)))
+
+        def fn(s: Session) -> None:
+            if message is None:
+                total = s.scalar(select(func.count(Failure.id)).where(Failure.run_id == run_id))
+                if total:
+                    values["message"] = describe_reasons(top_reasons(s, run_id), total)
+            s.execute(update(Run).where(Run.id == run_id).values(**values))
+
+        self.write(fn)
 
     def close_stale_runs(self, source: str) -> int:
         """Mark runs of ``source`` left "running" by a process that no longer exists as

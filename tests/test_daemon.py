@@ -200,9 +200,9 @@ def test_runs_on_schedule_each_recorded_each_article_stored_once(
     d.wait_for(finished(d, 2), "two finished runs")
     status = cli("status", "--config", str(d.config), timeout=60)
     assert status.returncode == 0, status.stdout + status.stderr
-    assert f"daemon: running, pid {d.proc.pid}" in status.stdout
+    assert f"daemon: running, pid {d.proc.pid}" in status.stderr  # a note: stderr when piped
     assert d.stop() == 0
-    assert "daemon: not running" in cli("status", "--config", str(d.config)).stdout
+    assert "daemon: not running" in cli("status", "--config", str(d.config)).stderr
     runs = [r for r in d.runs() if r["status"] != "skipped"]
     assert all(r["trigger"] == "schedule" for r in runs)
     # the second run finds the same articles again (re-checked or not yet due): nothing new
@@ -213,6 +213,10 @@ def test_runs_on_schedule_each_recorded_each_article_stored_once(
     assert len(started) >= 2 and all(e["pid"] for e in started)
     done = d.events("run-finished", "gazette")
     assert done[0]["status"] == "ok" and "new 4" in done[0]["message"]
+    output = d.events("output", "gazette")
+    assert output, "the children's progress lines reach the log"
+    noisy = [e["message"] for e in output if e["level"] != "info" or "Warning" in e["message"]]
+    assert noisy == [], "a normal run's child prints no warning (runpy, Scrapy deprecations)"
     assert d.events("stopped")
 
 

@@ -127,7 +127,7 @@ def test_the_resolver_refuses_private_answers() -> None:
         with pytest.raises(DNSLookupError, match="non-public"):
             refuse_private(addr, "rebind.example")
     config = parse_config({"sources": [{"name": "s", "feeds": ["http://x.example/f"]}]})
-    assert scrapy_settings(config)["DNS_RESOLVER"] == "crawler.middlewares.SafeResolver"
+    assert scrapy_settings(config)["TWISTED_DNS_RESOLVER"] == "crawler.middlewares.SafeResolver"
 
 
 _RESOLVER_CRAWL = """
@@ -145,7 +145,7 @@ class Probe(scrapy.Spider):
         print("FAILED", type(failure.value).__name__, failure.value)
 
 process = CrawlerProcess({
-    "DNS_RESOLVER": "crawler.middlewares.SafeResolver",
+    "TWISTED_DNS_RESOLVER": "crawler.middlewares.SafeResolver",
     "NEWSVAULT_ALLOW_PRIVATE_NETWORKS": sys.argv[2] == "allow",
     "ROBOTSTXT_OBEY": False, "RETRY_ENABLED": False, "LOG_LEVEL": "ERROR",
 })

@@ -3,19 +3,24 @@
 Exit statuses, for every command: 0 done (a crawl that completed, even if some pages failed;
 those are counted and recorded), 1 the work could not be done (every source's run failed),
 2 bad usage or a bad config.yaml (also: an article or revision that is not in the archive),
-3 the archive could not be opened or written.
+3 the archive could not be opened or written. A closed pipe (``newsvault export | head``) ends
+any command quietly with status 1.
+
+Records are printed by one printer (:mod:`newsvault.cli.output`): a table on a terminal, TSV
+otherwise, JSON lines with ``--json``. Command modules import only click and this package's
+light modules at import time, so ``newsvault --help`` (and shell completion) starts fast.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from common.config import Config
 from common.errors import StorageError
 from common.runs import COUNTERS, LABELS
 from newsvault.cli.common import (
@@ -27,34 +32,83 @@ from newsvault.cli.common import (
     config_option,
     fail,
     source_option,
+    verbosity_options,
 )
+from newsvault.cli.output import Column, emit, json_option, quiet_broken_pipe, use_table
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_STORAGE", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class NewsvaultGroup(click.Group):
+    """The main group: ``NO_COLOR`` switches colour off, a closed pipe ends quietly."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if os.environ.get("NO_COLOR"):
+            ctx.color = False
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            quiet_broken_pipe()
+
+
+@click.group(cls=NewsvaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsvault")
 def main() -> None:
     """newsvault: a clean, searchable, revision-keeping archive of news sites.
 
-    Example:
+    Every command reads config.yaml (--config PATH, else $NEWSVAULT_CONFIG, else
+    ./config.yaml). Try it on the bundled sample site, offline:
 
-        newsvault crawl --config config.yaml
+    \b
+        newsvault demo --db /tmp/demo.db
+        export NEWSVAULT_CONFIG=/tmp/demo.yaml
+        newsvault search harbour
+        newsvault runs
     """
 
 
-def _print_summary(results: Sequence[Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+SUMMARY = (
+    Column("source"),
+    Column("status"),
+    *(Column(name, LABELS[name], right=True) for name in COUNTERS),
+)
 
-    table = Table(title="newsvault crawl summary")
-    table.add_column("source")
-    table.add_column("status")
-    for name in COUNTERS:
-        table.add_column(LABELS[name], justify="right")
-    for r in results:
-        table.add_row(r.source, r.status, *(str(getattr(r, name)) for name in COUNTERS))
-    Console(width=100).print(table)
+
+def _print_summary(results: Sequence[Any], as_json: bool = False) -> None:
+    """The crawl's summary: one record per source (a :class:`newsvault.crawl.RunResult`)."""
+    from dataclasses import asdict
+
+    rows = [asdict(r) for r in results]
+    emit(rows, SUMMARY, as_json=as_json, title="newsvault crawl summary")
+
+
+def _explain_failures(config: Config, results: Sequence[Any]) -> None:
+    """One line on stderr per source whose run had failures: its most frequent reasons (the
+    run's message). Nothing when the archive cannot be read now: the summary has the counts."""
+    from storage.repository import Archive
+
+    failed = [r for r in results if r.run_id is not None and r.errors]
+    if not failed:
+        return
+    try:
+        archive = Archive.open(config.database, readonly=True)
+        try:
+            runs = {r.run_id: archive.run(r.run_id) for r in failed}
+        finally:
+            archive.close()
+    except StorageError:
+        return
+    for r in failed:
+        run = runs[r.run_id]
+        if run is not None and run["message"]:
+            click.echo(
+                f"newsvault: {r.source}: {run['message']} "
+                f"(see `newsvault failures --run {r.run_id}`)",
+                err=True,
+            )
 
 
 def _crawl(
@@ -63,25 +117,47 @@ def _crawl(
     limit: int | None,
     trigger: str,
     progress_interval: float = 2.0,
+    verbosity: int = 0,
+    as_json: bool = False,
 ) -> int:
+    from contextlib import nullcontext
+
     from newsvault.crawl import run_crawl
 
     check_sources(config, names)
     sources = [config.source(n) for n in names] if names else list(config.sources)
     if not sources:
         fail(f"{config.path}: no sources configured", EXIT_CONFIG)
+    quiet = verbosity < 0
+    level = {-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(verbosity, "DEBUG")
+    interval = 0.0 if quiet else progress_interval
+    bar: Any = None
+    if interval > 0 and use_table() and not as_json:
+        from newsvault.cli.output import console
+        from newsvault.progress import ProgressBar
+
+        bar, interval = ProgressBar(console()), min(interval, 0.25)
     try:
-        results = run_crawl(
-            config, sources, limit=limit, trigger=trigger, progress_interval=progress_interval
-        )
+        with bar or nullcontext():
+            results = run_crawl(
+                config,
+                sources,
+                limit=limit,
+                trigger=trigger,
+                progress_interval=interval,
+                progress=bar,  # None: lines on stderr
+                log_level=level,
+            )
     except StorageError as exc:
         fail(str(exc), EXIT_STORAGE)
     for r in results:
         if r.status == "skipped":
             click.echo(f"newsvault: {r.source}: skipped, {r.message}", err=True)
-    _print_summary(results)
+    if not quiet or as_json:
+        _print_summary(results, as_json)
+    _explain_failures(config, results)
     if results and all(r.status == "failed" for r in results):
-        click.echo("newsvault: every source failed; see `newsvault runs` and the log", err=True)
+        click.echo("newsvault: every source failed; see `newsvault failures`", err=True)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -90,8 +166,14 @@ def _crawl(
 @config_option
 @source_option
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=None, help="at most N articles per source"
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="at most N articles per source",
 )
+@verbosity_options
+@json_option
 @click.option(
     "--trigger",
     type=click.Choice(["manual", "schedule"]),
@@ -110,18 +192,24 @@ def crawl(
     config: Config,
     source_names: tuple[str, ...],
     limit: int | None,
+    verbosity: int,
+    as_json: bool,
     trigger: str,
     progress_interval: float,
 ) -> None:
     """Archive every source (or the named ones) once.
 
-    Prints progress while it runs and a summary table at the end.
+    Shows a progress bar on a terminal (progress lines on stderr otherwise), then a summary
+    per source, and the most frequent failure reasons of a source whose pages failed. With
+    --quiet, only errors. Exit status 1 when every source failed.
 
-    Example:
-
-        newsvault crawl --source example-news --limit 50
+    \b
+    Examples:
+        newsvault crawl
+        newsvault crawl --source harbour-gazette --limit 5
+        newsvault crawl --quiet || echo "the crawl failed"
     """
-    sys.exit(_crawl(config, source_names, limit, trigger, progress_interval))
+    sys.exit(_crawl(config, source_names, limit, trigger, progress_interval, verbosity, as_json))
 
 
 @main.command()
@@ -150,6 +238,7 @@ def demo(db_path: Path) -> None:
 
 from newsvault.cli import archive as cli_archive  # noqa: E402
 from newsvault.cli import daemon as cli_daemon  # noqa: E402
+from newsvault.cli import failures as cli_failures  # noqa: E402
 from newsvault.cli import history as cli_history  # noqa: E402
 from newsvault.cli import serve as cli_serve  # noqa: E402
 from newsvault.cli.check import check  # noqa: E402
@@ -167,6 +256,7 @@ main.add_command(cli_history.history)
 main.add_command(cli_history.diff)
 main.add_command(cli_daemon.daemon)
 main.add_command(cli_daemon.runs)
+main.add_command(cli_failures.failures)
 main.add_command(cli_daemon.status)
 main.add_command(init)
 main.add_command(sources)

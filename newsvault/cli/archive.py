@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import click
 
-from common.config import Config
 from newsvault.cli.common import (
     EXIT_CONFIG,
     check_sources,
@@ -29,6 +28,10 @@ from newsvault.cli.common import (
     open_archive,
     source_option,
 )
+from newsvault.cli.output import Column, emit, emit_json, json_option, use_table
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["export", "reextract", "search", "show", "stats"]
 
@@ -39,12 +42,15 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 def date_options(fn: F) -> F:
     """``--since DATE`` / ``--until DATE`` (publication date, inclusive), as ``date`` or None."""
     fn = click.option(
-        "--until", type=_DATE, default=None, help="published on or before YYYY-MM-DD"
+        "--until", type=_DATE, default=None, metavar="DATE", help="published on or before DATE"
     )(fn)
     return click.option(
-        "--since", type=_DATE, default=None, help="published on or after YYYY-MM-DD"
+        "--since",
+        type=_DATE,
+        default=None,
+        metavar="DATE",
+        help="published on or after DATE (YYYY-MM-DD)",
     )(fn)
-
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -66,7 +72,14 @@ def _day(value: datetime | None) -> date | None:
 @click.option(
     "--lang", default=None, metavar="CODE", help="only articles in this language (en, de, ...)"
 )
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="at most N hits (1-1000)",
+)
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per hit instead of text")
 @click.argument("query")
 def search(
@@ -82,18 +95,21 @@ def search(
     """Full-text search over titles and texts, best matches first, with snippets.
 
     Plain words must all match; "a phrase" in double quotes, OR / NOT between words, word* for
-    a prefix, title:word for the title only. Matching words are shown [like this].
+    a prefix, title:word for the title only. Matching words are shown [like this]. A source
+    removed from the config is still searchable by --source.
 
-    Example:
-
-        newsvault search 'harbour dredging' --source gazette --since 2026-11-01 --limit 5
+    \b
+    Examples:
+        newsvault search harbour
+        newsvault search '"harbour board" OR dredging' --since 2026-11-01 --limit 5
+        newsvault search 'title:harbour' --source harbour-gazette --json
     """
     from storage.search import QuerySyntaxError, SearchQuery, render_marks
     from storage.search import search as run_search
 
-    check_sources(config, source_names)
     q = SearchQuery(query, tuple(source_names), _day(since), _day(until), lang, limit)
     with open_archive(config) as archive:
+        check_sources(config, source_names, archive)
         try:
             hits = run_search(archive.engine, q)
         except QuerySyntaxError as exc:
@@ -123,20 +139,29 @@ def search(
 @click.command()
 @config_option
 @click.option(
-    "--revision", type=click.IntRange(min=1), default=None, help="revision N (1 = oldest)"
+    "--revision",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="revision N (1 = oldest)",
 )
 @click.option("--raw", is_flag=True, help="the archived HTML as fetched, not the clean text")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object: metadata and text")
 @click.argument("article")
-def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
+def show(config: Config, revision: int | None, raw: bool, as_json: bool, article: str) -> None:
     """Print one article: metadata and clean text, or its raw HTML.
 
     ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias); exit
     status 2 when it names no article.
 
-    Example:
-
-        newsvault show https://example.com/2026/11/story/ --revision 1
+    \b
+    Examples:
+        newsvault show 1
+        newsvault show 1 --json
+        newsvault show 1 --revision 1
     """
+    if raw and as_json:
+        raise click.UsageError("--raw and --json exclude each other")
     from storage.reading import lookup_article
     from storage.revisions import get_revision, revisions_available
 
@@ -167,6 +192,9 @@ def show(config: Config, revision: int | None, raw: bool, article: str) -> None:
             out.write(body)
             out.flush()
             return
+    if as_json:
+        emit_json(art)
+        return
     click.echo(click.style(_printable(art["title"] or "(no title)"), bold=True))
     for label, key in (
         ("URL", "url"),
@@ -221,22 +249,25 @@ def export(
 ) -> None:
     """Stream the archive as JSON lines, CSV, or WARC (the archived HTTP responses).
 
-    JSONL/CSV: one record per article, with its ``revisions`` count; with --revisions, JSONL
-    adds ``history``, every revision (number, seen_at, title, text, ...), oldest first. WARC: a
-    request and a response record per fetch, with the stored headers, raw body and fetch time.
-    --since/--until select articles by publication date.
+    JSONL/CSV: one record per article, with its id and its revisions count; with --revisions,
+    JSONL adds "history", every revision (number, seen_at, title, text, ...), oldest first.
+    WARC: a request and a response record per fetch, with the stored headers, raw body and
+    fetch time. --since/--until select articles by publication date; --source also takes a
+    source since removed from the config.
 
-    Example:
-
-        newsvault export --format warc --source example-news -o example.warc.gz
+    \b
+    Examples:
+        newsvault export > articles.jsonl
+        newsvault export --format csv --since 2026-11-01 -o november.csv
+        newsvault export --format warc --source harbour-gazette -o harbour.warc.gz
     """
     from newsvault.export import write_csv, write_jsonl
     from newsvault.warc import write_warc
     from storage.reading import iter_fetches
 
-    check_sources(config, source_names)
     sources, lo, hi = tuple(source_names), _day(since), _day(until)
     with open_archive(config) as archive:
+        check_sources(config, source_names, archive)
         try:
             if fmt == "warc":
                 gz = output is None or not output.name.endswith(".warc")
@@ -251,6 +282,8 @@ def export(
                     write_csv(rows, tout)
                 else:
                     write_jsonl(rows, tout)
+        except BrokenPipeError:
+            raise  # the reader went away: the main group ends quietly
         except OSError as exc:
             fail(f"cannot write {output or 'stdout'}: {exc.strerror or exc}", EXIT_CONFIG)
 
@@ -280,14 +313,39 @@ def _text_out(path: Path | None) -> Iterator[Any]:
         yield f
 
 
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _dash(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+STATS_COLUMNS = (
+    Column("source"),
+    Column("articles", right=True),
+    Column("revisions", right=True, show=_dash),
+    Column("first_published", "first", show=lambda d: (d or "-")[:10]),
+    Column("last_published", "last", show=lambda d: (d or "-")[:10]),
+    Column("runs", right=True),
+    Column("failure_rate", "failed", right=True, show=_pct, wrap=True),
+    Column("empty_text", "empty", right=True, show=_pct, wrap=True),
+    Column("missing_date", "no date", right=True, show=_pct, wrap=True),
+    Column("missing_authors", "no author", right=True, show=_pct, wrap=True),
+)
+
+
 @click.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="a JSON object instead of a table")
 def stats(config: Config, as_json: bool) -> None:
     """Per source: articles, revisions, dates, runs, failure rate, extraction health; DB size.
 
-    Example:
+    With --json: one object, {"sources": [...], "database_bytes": N}.
 
+    \b
+    Examples:
+        newsvault stats
         newsvault stats --json
     """
     from storage.reading import database_size, source_stats
@@ -300,78 +358,77 @@ def stats(config: Config, as_json: bool) -> None:
     for row in rows:
         row["revisions"] = revs.get(row["source"]) if revs is not None else None
     if as_json:
-        click.echo(json.dumps({"sources": rows, "database_bytes": size}, ensure_ascii=False))
+        emit_json({"sources": rows, "database_bytes": size})
         return
-    _print_stats(rows, size)
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
-def _print_stats(rows: list[dict[str, Any]], size: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="newsvault archive")
-    cols = (
-        "source",
-        "articles",
-        "revisions",
-        "first",
-        "last",
-        "runs",
-        "failure rate",
-        "empty text",
-        "no date",
-        "no author",
-    )
-    for col in cols:
-        table.add_column(col, justify="left" if col in ("source", "first", "last") else "right")
-    for r in rows:
-        table.add_row(
-            r["source"],
-            str(r["articles"]),
-            "-" if r["revisions"] is None else str(r["revisions"]),
-            (r["first_published"] or "-")[:10],
-            (r["last_published"] or "-")[:10],
-            str(r["runs"]),
-            _pct(r["failure_rate"]),
-            _pct(r["empty_text"]),
-            _pct(r["missing_date"]),
-            _pct(r["missing_authors"]),
-        )
-    console = Console(width=140)
-    console.print(table)
-    console.print(f"database size: {size / 1_048_576:.1f} MiB ({size} bytes)")
+    size_line = f"database size: {size / 1_048_576:.1f} MiB ({size} bytes)"
+    emit(rows, STATS_COLUMNS, as_json=False, title="newsvault archive", notes=[size_line])
 
 
 @click.command()
 @config_option
 @source_option
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="default: all cores")
-def reextract(config: Config, source_names: tuple[str, ...], workers: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="N worker processes (default: all cores)",
+)
+@json_option
+def reextract(
+    config: Config, source_names: tuple[str, ...], workers: int | None, as_json: bool
+) -> None:
     """Extract every stored article again from its archived HTML; no network requests.
 
     Run it after upgrading trafilatura or changing cleaning rules. Every change of an article's
     content is kept: a title or text that changes becomes the article's next revision (see
-    `newsvault history`); metadata alone that changes is updated in place. The counts are
-    printed.
+    `newsvault history`); metadata alone that changes is updated in place. Shows a progress
+    bar on a terminal; the counts are printed at the end (with --json, as one object).
 
-    Example:
-
-        newsvault reextract --source example-news
+    \b
+    Examples:
+        newsvault reextract
+        newsvault reextract --source harbour-gazette --json
     """
+    from dataclasses import asdict
+
     from newsvault.reextract import reextract as run
     from pipeline.pipelines import extract_options
 
-    check_sources(config, source_names)
     options = {s.name: extract_options(s) for s in config.sources}
     with open_archive(config, readonly=False) as archive:
-        result = run(archive, options, tuple(source_names), workers=workers)
+        check_sources(config, source_names, archive)
+        if use_table() and not as_json:
+            result = _reextract_with_bar(archive, options, tuple(source_names), workers)
+        else:
+            result = run(archive, options, tuple(source_names), workers=workers)
+    if as_json:
+        emit_json(asdict(result))
+        return
     click.echo(
         f"{result.examined} articles re-extracted: {result.changed} changed "
         f"({result.revised} kept as a new revision), "
         f"{result.unchanged} unchanged, {result.failed} no longer extractable (kept as they were)"
         + (f", {result.no_body} without stored HTML" if result.no_body else "")
     )
+
+
+def _reextract_with_bar(
+    archive: Any, options: dict[str, Any], sources: tuple[str, ...], workers: int | None
+) -> Any:
+    from newsvault.cli.output import console
+    from newsvault.progress import ProgressBar
+    from newsvault.reextract import reextract as run
+
+    names = sources or (None,)
+    total = sum(archive.count_articles(name) for name in names)
+    with ProgressBar(console()) as bar:
+        advance = bar.task("re-extracting", total)
+
+        def show(r: Any) -> None:
+            advance(
+                r.examined + r.no_body,
+                f"{r.changed} changed, {r.unchanged} unchanged, {r.failed} failed",
+            )
+
+        return run(archive, options, sources, workers=workers, on_progress=show)

@@ -12,12 +12,14 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from common.config import Config, config_path_from_env, load_config
 from common.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:  # imported when needed: ``newsvault --help`` must start fast
+    from common.config import Config
 
 __all__ = [
     "EXIT_CONFIG",
@@ -25,11 +27,13 @@ __all__ = [
     "EXIT_OK",
     "EXIT_STORAGE",
     "check_sources",
+    "complete_sources",
     "config_option",
     "fail",
     "no_article",
     "open_archive",
     "source_option",
+    "verbosity_options",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
@@ -75,6 +79,8 @@ def config_option(fn: F) -> F:
     )
     @functools.wraps(fn)
     def wrapper(*args: Any, config_path: Path | None, **kwargs: Any) -> Any:
+        from common.config import config_path_from_env, load_config
+
         try:
             config = load_config(config_path or config_path_from_env())
         except ConfigError as exc:
@@ -84,6 +90,20 @@ def config_option(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def complete_sources(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of ``--source``: the names in the config file (``--config`` if given
+    on the line so far, else the default); nothing when it cannot be read."""
+    from click.shell_completion import CompletionItem
+
+    from common.config import config_path_from_env, load_config
+
+    try:
+        config = load_config(ctx.params.get("config_path") or config_path_from_env())
+    except (ConfigError, OSError):
+        return []
+    return [CompletionItem(n) for n in config.source_names if n.startswith(incomplete)]
+
+
 def source_option(fn: F) -> F:
     return click.option(
         "--source",
@@ -91,11 +111,38 @@ def source_option(fn: F) -> F:
         multiple=True,
         metavar="NAME",
         help="only this source (repeatable; default: all)",
+        shell_complete=complete_sources,
     )(fn)
 
 
-def check_sources(config: Config, names: Sequence[str]) -> None:
-    for name in names:
+def verbosity_options(fn: F) -> F:
+    """``-q/--quiet`` and ``-v/--verbose`` (repeatable), passed on as ``verbosity``: -1 quiet,
+    0 normal, 1 and 2 more."""
+
+    @click.option("-q", "--quiet", is_flag=True, help="print errors only")
+    @click.option("-v", "--verbose", count=True, help="more detail (-vv: debugging)")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, quiet: bool, verbose: int, **kwargs: Any) -> Any:
+        if quiet and verbose:
+            raise click.UsageError("--quiet and --verbose exclude each other")
+        return fn(*args, verbosity=-1 if quiet else verbose, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_sources(config: Config, names: Sequence[str], archive: Any = None) -> None:
+    """Fail (status 2) on a source name that is not in the config. With ``archive``, a name
+    that is there only (a source since removed from the config) is known too."""
+    unknown = [n for n in names if n not in config.source_names]
+    if unknown and archive is not None:
+        from storage.reading import source_names
+
+        archived = source_names(archive.engine)
+        unknown = [n for n in unknown if n not in archived]
+        if unknown:
+            known = sorted({*config.source_names, *archived})
+            fail(f"no source named {unknown[0]!r} (known: {', '.join(known)})", EXIT_CONFIG)
+    for name in unknown:
         try:
             config.source(name)
         except ConfigError as exc:

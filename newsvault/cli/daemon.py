@@ -6,39 +6,36 @@ unhealthy, so it can serve as a health check.
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from common.config import Config, Source
 from common.errors import StorageError
-from common.runs import COUNTERS, FAILED, LABELS
+from common.runs import COUNTERS, FAILED, LABELS, describe_counts
 from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_STORAGE,
+    complete_sources,
     config_option,
     fail,
+    verbosity_options,
 )
-from newsvault.locks import STALE_AFTER_SECONDS
-from newsvault.schedule import DAEMON_LOCK, next_fire, schedule_of
+from newsvault.cli.output import Column, emit, emit_json, json_option, note
+
+if TYPE_CHECKING:
+    from common.config import Config, Source
 
 __all__ = ["daemon", "health", "runs", "status"]
 
 
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console(width=None if sys.stdout.isatty() else 160)
-
-
 def _when(at: datetime | None) -> str:
-    return f"{at:%Y-%m-%d %H:%M:%S}" if at else "-"
+    return f"{at:%Y-%m-%d %H:%M}" if at else "-"
 
 
 def _span(delta: timedelta) -> str:
@@ -79,18 +76,21 @@ def _open_runlog(config: Config) -> Any:
     show_default=True,
     help="one line of text, or one JSON object, per event",
 )
-def daemon(config: Config, log_file: Path | None, log_format: str) -> None:
+@verbosity_options
+def daemon(config: Config, log_file: Path | None, log_format: str, verbosity: int) -> None:
     """Archive every source on its schedule, until stopped.
 
     Each source runs on its `schedule:` crontab string (else daemon.default_schedule), each run
     in its own `newsvault crawl` process, never two at once per source. SIGTERM or SIGINT stops
     cleanly (running crawls write what they have) and exits 0; SIGHUP reloads the config file.
     Exit status 1: another daemon runs against the same archive; 2: bad config or log file;
-    3: the archive cannot be opened.
+    3: the archive cannot be opened. --quiet logs problems only (no run started/ended or
+    progress events); --verbose adds debugging events and APScheduler's own.
 
-    Example:
-
+    \b
+    Examples:
         newsvault daemon --config /etc/newsvault/config.yaml --log-format json
+        newsvault daemon --quiet --log-file /var/log/newsvault.log
     """
     from newsvault.daemon_log import setup_logging
     from newsvault.schedule import Daemon
@@ -102,7 +102,8 @@ def daemon(config: Config, log_file: Path | None, log_format: str) -> None:
     if config.path is not None:
         config = config.model_copy(update={"path": config.path.resolve()})
     try:
-        log = setup_logging(log_format, log_file)
+        level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+        log = setup_logging(log_format, log_file, level)
     except OSError as exc:
         fail(f"{log_file}: cannot open the log file: {exc.strerror}", EXIT_CONFIG)
     try:
@@ -120,24 +121,55 @@ def daemon(config: Config, log_file: Path | None, log_format: str) -> None:
     sys.exit(code)
 
 
+def _seconds(run: dict[str, Any]) -> float | None:
+    took = run["finished_at"] - run["started_at"] if run["finished_at"] else None
+    return round(took.total_seconds(), 3) if took is not None else None
+
+
+RUN_COLUMNS = (
+    Column("id", right=True),
+    Column("source"),
+    Column("trigger", table=False),
+    Column("started_at", "started", show=_when),
+    Column("seconds", "took", right=True, show=lambda s: _span(timedelta(seconds=s)) if s else "-"),
+    Column("status"),
+    *(Column(name, LABELS[name], right=True, table=False) for name in COUNTERS),
+    Column("counts", wrap=True, tsv=False, cell=lambda r: describe_counts(r, nonzero=True)),
+    Column("message", wrap=True),
+)
+
+
 @click.command()
 @config_option
-@click.option("--source", "source_name", metavar="NAME", default=None, help="only this source")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="newest N runs"
+    "--source",
+    "source_name",
+    metavar="NAME",
+    default=None,
+    help="only this source",
+    shell_complete=complete_sources,
 )
-def runs(config: Config, source_name: str | None, limit: int) -> None:
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="newest N runs",
+)
+@json_option
+def runs(config: Config, source_name: str | None, limit: int, as_json: bool) -> None:
     """List the newest runs: when, how they were started, how they ended, what they archived.
 
     Statuses: running, ok, partial (some pages failed), failed, stopped, timed out, skipped
-    (the source was being crawled already), interrupted (its process died).
+    (the source was being crawled already), interrupted (its process died). The message says
+    why, e.g. the most frequent failure reasons (all of them: `newsvault failures --run ID`).
 
-    Example:
-
-        newsvault runs --source example-news --limit 10
+    \b
+    Examples:
+        newsvault runs
+        newsvault runs --source harbour-gazette --limit 10 --json
     """
-    from rich.table import Table
-
     runlog = _open_runlog(config)
     try:
         rows = runlog.archive.runs(source_name, limit=limit)
@@ -145,25 +177,9 @@ def runs(config: Config, source_name: str | None, limit: int) -> None:
         fail(str(exc), EXIT_STORAGE)
     finally:
         runlog.archive.close()
-    table = Table(title="newsvault runs (times in UTC)")
-    for col in ("id", "source", "trigger", "started", "took", "status"):
-        table.add_column(col, justify="right" if col in ("id", "took") else "left", overflow="fold")
-    for name in COUNTERS:
-        table.add_column(LABELS[name], justify="right", overflow="fold")
-    table.add_column("message", overflow="fold")
     for r in rows:
-        took = _span(r["finished_at"] - r["started_at"]) if r["finished_at"] else "-"
-        table.add_row(
-            str(r["id"]),
-            r["source"],
-            r["trigger"],
-            _when(r["started_at"]),
-            took,
-            r["status"],
-            *(str(r[n]) for n in COUNTERS),
-            (r["message"] or "")[:200],
-        )
-    _console().print(table)
+        r["seconds"] = _seconds(r)
+    emit(rows, RUN_COLUMNS, as_json=as_json, title="newsvault runs (times in UTC)")
 
 
 def health(config: Config, history: Any, now: datetime) -> tuple[bool, str]:
@@ -191,79 +207,91 @@ def health(config: Config, history: Any, now: datetime) -> tuple[bool, str]:
     return True, "no successful run yet"
 
 
+STATUS_COLUMNS = (
+    Column("source"),
+    Column("schedule"),
+    Column("last_run_at", "last run", show=lambda at: _when(at) if at else "never"),
+    Column("last_status", "status"),
+    Column("last_success_at", "last success", show=lambda at: _when(at) if at else "never"),
+    Column("next_run_at", "next run", show=_when),
+    Column("health", wrap=True),
+)
+
+
 @click.command()
 @config_option
-def status(config: Config) -> None:
+@json_option
+def status(config: Config, as_json: bool) -> None:
     """Show each source's last run, next run and health; exit 1 if any source is unhealthy.
 
     Unhealthy: the last run failed (or timed out, or its process died), or no run has succeeded
     for longer than daemon.unhealthy_after. Usable as a health check (exit status 0 or 1;
     2 bad config, 3 the archive cannot be opened). Also says whether a daemon is running
-    against the archive (for information: the exit status depends on the runs only).
+    against the archive (for information: the exit status depends on the runs only). With
+    --json: one object, {"healthy", "daemon", "sources": [...]}.
 
-    Example:
-
-        newsvault status --config /etc/newsvault/config.yaml || alert "newsvault unhealthy"
+    \b
+    Examples:
+        newsvault status
+        newsvault status --json
+        newsvault status || echo "newsvault: a source is unhealthy"
     """
-    from rich.table import Table
-
     from common.dates import utcnow
+    from newsvault.schedule import DAEMON_LOCK
 
     if not config.sources:
         fail(f"{config.path}: no sources configured", EXIT_CONFIG)
     runlog = _open_runlog(config)
     now = utcnow()
-    table = Table(title="newsvault status (times in UTC)")
-    for col in ("source", "schedule", "last run", "status", "last success", "next run", "health"):
-        table.add_column(col, overflow="fold")
-    problems: list[str] = []
+    rows: list[dict[str, Any]] = []
     try:
-        daemon_line = _daemon_line(runlog.holder(DAEMON_LOCK), now)
+        holder = runlog.holder(DAEMON_LOCK)
         for source in config.sources:
             hist = runlog.history(source.name)
-            ok, why = health(config, hist, now)
-            if not ok:
-                problems.append(f"{source.name}: {why}")
-            table.add_row(*_status_row(config, source, hist, ok, why, now))
+            rows.append(_status_row(config, source, hist, now))
     except StorageError as exc:
         fail(str(exc), EXIT_STORAGE)
     finally:
         runlog.archive.close()
-    _console().print(table)
-    click.echo(daemon_line)
-    for problem in problems:
-        click.echo(f"newsvault: unhealthy: {problem}", err=True)
+    daemon_line, running = _daemon_line(holder, now)
+    problems = [f"{r['source']}: {r['why']}" for r in rows if not r["healthy"]]
+    if as_json:
+        daemon_info = {"running": running, "state": daemon_line.removeprefix("daemon: ")}
+        emit_json({"healthy": not problems, "daemon": daemon_info, "sources": rows})
+    else:
+        emit(rows, STATUS_COLUMNS, as_json=False, title="newsvault status (times in UTC)")
+        note(daemon_line)
+        for problem in problems:
+            click.echo(f"newsvault: unhealthy: {problem}", err=True)
     sys.exit(EXIT_FAILED if problems else EXIT_OK)
 
 
-def _status_row(
-    config: Config,
-    source: Source,
-    hist: Any,
-    ok: bool,
-    why: str,
-    now: datetime,
-) -> tuple[str, ...]:
-    last = hist.last
-    success = hist.last_success
-    nxt = next_fire(config, source, now)
-    return (
-        source.name,
-        schedule_of(config, source),
-        _when(last["started_at"]) if last else "never",
-        last["status"] if last else "-",
-        _when(success["finished_at"]) if success else "never",
-        _when(nxt) if nxt else "-",
-        ("ok" if why == "ok" else why) if ok else f"UNHEALTHY: {why}",
-    )
+def _status_row(config: Config, source: Source, hist: Any, now: datetime) -> dict[str, Any]:
+    from newsvault.schedule import next_fire, schedule_of
+
+    ok, why = health(config, hist, now)
+    last, success = hist.last, hist.last_success
+    return {
+        "source": source.name,
+        "schedule": schedule_of(config, source),
+        "last_run_at": last["started_at"] if last else None,
+        "last_status": last["status"] if last else None,
+        "last_success_at": success["finished_at"] if success else None,
+        "next_run_at": next_fire(config, source, now),
+        "healthy": ok,
+        "why": why,
+        "health": ("ok" if why == "ok" else why) if ok else f"UNHEALTHY: {why}",
+    }
 
 
-def _daemon_line(holder: Any, now: datetime) -> str:
+def _daemon_line(holder: Any, now: datetime) -> tuple[str, bool]:
+    """What the status says about the daemon, and whether one is running."""
+    from newsvault.locks import STALE_AFTER_SECONDS
+
     if holder is None:
-        return "daemon: not running against this archive"
+        return "daemon: not running against this archive", False
     age = now - holder.heartbeat_at
     if age > timedelta(seconds=STALE_AFTER_SECONDS):
-        return (
-            f"daemon: not running (its last sign of life was {_span(age)} ago, {holder.describe()})"
-        )
-    return f"daemon: running, {holder.describe()}"
+        last = f"its last sign of life was {_span(age)} ago, {holder.describe()}"
+        return f"daemon: not running ({last})", False
+    return f"daemon: running, {holder.describe()}", True

@@ -6,14 +6,16 @@ article, or a revision number that does not exist), 3 the archive could not be o
 
 from __future__ import annotations
 
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from common.config import Config
 from newsvault.cli.common import EXIT_CONFIG, config_option, fail, no_article, open_archive
-from newsvault.textdiff import word_diff
+from newsvault.cli.output import emit_json, json_option, use_colour
+from newsvault.textdiff import inline_diff, word_diff
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["diff", "history"]
 
@@ -28,18 +30,25 @@ def _load(config: Config, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]
 
 @click.command()
 @config_option
+@json_option
 @click.argument("article")
-def history(config: Config, article: str) -> None:
+def history(config: Config, as_json: bool, article: str) -> None:
     """List the revisions of an article, with when each was first seen.
 
     ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias); exit
-    status 2 when it names no article.
+    status 2 when it names no article. With --json: one object, the article's id, url and
+    source and its "revisions" (number, seen_at, title, words, text), oldest first.
 
-    Example:
-
-        newsvault history https://example.com/2026/11/harbour-dredging/
+    \b
+    Examples:
+        newsvault history 1
+        newsvault history 1 --json
     """
     art, revisions = _load(config, article)
+    if as_json:
+        revs = [{**r, "words": len(r["text"].split())} for r in revisions]
+        emit_json({"id": art["id"], "url": art["url"], "source": art["source"], "revisions": revs})
+        return
     click.echo(f"{art['url']}  ({art['source']}, {len(revisions)} revision(s))")
     previous: dict[str, Any] | None = None
     for rev in revisions:
@@ -59,19 +68,29 @@ def history(config: Config, article: str) -> None:
 @click.command()
 @config_option
 @click.argument("article")
-@click.option("--from", "from_n", type=int, default=None, help="older revision (default: to - 1)")
-@click.option("--to", "to_n", type=int, default=None, help="newer revision (default: the last)")
-def diff(config: Config, article: str, from_n: int | None, to_n: int | None) -> None:
+@click.option(
+    "--from", "from_n", type=int, default=None, metavar="N", help="older revision (default: to - 1)"
+)
+@click.option(
+    "--to", "to_n", type=int, default=None, metavar="N", help="newer revision (default: the last)"
+)
+@json_option
+def diff(
+    config: Config, article: str, from_n: int | None, to_n: int | None, as_json: bool
+) -> None:
     """Show a word-level diff between two revisions of an article.
 
     ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias).
     Deleted words are shown [-like this-], inserted ones {+like this+}; only changed
-    paragraphs are printed. Colour is used on a terminal. Exit status 2 when ARTICLE names no
-    article or a revision does not exist.
+    paragraphs are printed. Colour is used on a terminal (not under NO_COLOR). Exit status 2
+    when ARTICLE names no article or a revision does not exist. With --json: one object with
+    both revisions' numbers and times, "changed" (the changed paragraphs, as printed) and
+    "title" and "text" as segments [op, text], op same, del or ins.
 
-    Example:
-
-        newsvault diff https://example.com/2026/11/harbour-dredging/ --from 1 --to 3
+    \b
+    Examples:
+        newsvault diff 1
+        newsvault diff 1 --json
     """
     art, revisions = _load(config, article)
     by_number = {r["number"]: r for r in revisions}
@@ -79,13 +98,29 @@ def diff(config: Config, article: str, from_n: int | None, to_n: int | None) -> 
     to_n = last if to_n is None else to_n
     from_n = to_n - 1 if from_n is None else from_n
     if len(revisions) == 1 and from_n == 0:
+        if as_json:
+            emit_json({"id": art["id"], "url": art["url"], "from": None, "to": to_n})
+            return
         click.echo(f"{art['url']} has one revision only; nothing to compare")
         return
     for n in (from_n, to_n):
         if n not in by_number:
             fail(f"{art['url']} has no revision {n} (it has 1 to {last})", EXIT_CONFIG)
     old, new = by_number[from_n], by_number[to_n]
-    colour = sys.stdout.isatty()
+    if as_json:
+        emit_json(
+            {
+                "id": art["id"],
+                "url": art["url"],
+                "from": {"number": from_n, "seen_at": old["seen_at"]},
+                "to": {"number": to_n, "seen_at": new["seen_at"]},
+                "changed": word_diff(old["text"], new["text"]),
+                "title": inline_diff(old["title"] or "", new["title"] or ""),
+                "text": inline_diff(old["text"], new["text"]),
+            }
+        )
+        return
+    colour = use_colour()
     click.echo(f"--- revision {from_n}  {old['seen_at']}")
     click.echo(f"+++ revision {to_n}  {new['seen_at']}")
     if (old["title"] or "") != (new["title"] or ""):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from common.config import Config
 from common.errors import StorageError
 from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, config_option, fail
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["serve"]
 
@@ -17,6 +21,7 @@ __all__ = ["serve"]
     "--host",
     default="127.0.0.1",
     show_default=True,
+    metavar="ADDRESS",
     help="address to listen on (anything but loopback exposes the archive)",
 )
 @click.option(
@@ -24,6 +29,7 @@ __all__ = ["serve"]
     type=click.IntRange(0, 65535),
     default=8080,
     show_default=True,
+    metavar="PORT",
     help="port (0: any free port)",
 )
 def serve(config: Config, host: str, port: int) -> None:

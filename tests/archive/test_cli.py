@@ -153,8 +153,11 @@ def test_stats_counts_articles_runs_failures_and_health(crawled: Crawled) -> Non
     assert row["missing_date"] == round(nodate[0] / 12, 4)
     assert row["missing_authors"] == round(noauth[0] / 12, 4)
     assert data["database_bytes"] >= crawled.db.stat().st_size > 0
-    table = run_cli("stats", "--config", str(crawled.config)).stdout
-    assert "gazette" in table and "database size" in table
+    plain = run_cli("stats", "--config", str(crawled.config))
+    header, line = plain.stdout.splitlines()
+    assert header.split("\t")[:3] == ["source", "articles", "revisions"]
+    assert line.split("\t")[:3] == ["gazette", "12", "12"], "not a terminal: TSV"
+    assert "database size" in plain.stderr, "a note, not a record: on stderr"
 
 
 def test_reextract_restores_stale_text_without_network_and_search_follows(
