@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.config import Config, Source
+
+if TYPE_CHECKING:
+    from crawler.spiders.discover import EntryPoint
 
 __all__ = ["Discovery", "Page", "SourceProbe", "discover", "fetch_page", "probe_sources"]
 
@@ -24,7 +27,7 @@ class Discovery:
     page could not be read (None when it could)."""
 
     home: str
-    found: tuple[Any, ...]  # crawler.spiders.discover.EntryPoint
+    found: tuple[EntryPoint, ...]
     home_problem: str | None = None
 
     def feeds(self) -> list[str]:
