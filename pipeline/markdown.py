@@ -33,7 +33,8 @@ from pipeline.clean import norm_line
 __all__ = ["Block", "article_markdown", "escape", "markdown_blocks", "page_links"]
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])(?=\s|$)")
+_LINE_START = re.compile(r"^(\s*)(#{1,6}|[+\-=>])(?=\s|$)")
+_NUMBER_START = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
 _MIN_ANCHOR = 4  # characters: shorter anchor texts ("a", "1") are not linked
 _INLINE = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#u": "", "#t": "`"}
 
@@ -54,7 +55,7 @@ def escape(text: str) -> str:
     """``text`` with Markdown's inline markup characters escaped, and a line-start marker
     (``#``, ``-``, ``>``, ``1.``) made literal."""
     out = _SPECIAL.sub(r"\\\1", text)
-    return _LINE_START.sub(r"\1\\\2", out)
+    return _NUMBER_START.sub(r"\1\\\2", _LINE_START.sub(r"\1\\\2", out))
 
 
 def page_links(tree: Any, url: str) -> list[tuple[str, str]]:

@@ -182,3 +182,54 @@ def test_the_guard_refuses_a_private_address_the_crawl_does_not_allow(
     assert "non-public address" in refused[render_site.url("/api/night-trains.json")]
     assert render_site.requests == []  # nothing reached the server, not even the document
     assert "Loading" in page.html  # the script never got its story
+
+
+def test_paywalled_and_markdown_in_show_search_export_stats(
+    render_site: LocalSite,
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    import json
+
+    config = write_config([{"name": "coast", "sitemaps": [render_site.url("/sitemap.xml")]}])
+    assert cli("crawl", "--config", str(config)).returncode == 0
+    c = ("--config", str(config))
+    plain = render_site.url("/news/harbour-plan.html")
+    walled = render_site.url("/news/budget-deal.html")
+
+    md = cli("show", *c, "--format", "markdown", plain)
+    assert md.returncode == 0, md.stderr
+    assert "## What changes" in md.stdout and "- covered stalls for the market" in md.stdout
+    text = cli("show", *c, plain)
+    assert "What changes" in text.stdout and "## What changes" not in text.stdout
+    assert "Paywalled:" in cli("show", *c, walled).stdout
+
+    def hits(*args: str) -> dict[str, bool]:
+        proc = cli("search", *c, "--json", *args)
+        assert proc.returncode == 0, proc.stderr
+        rows = [json.loads(line) for line in proc.stdout.splitlines()]
+        return {r["url"]: r["paywalled"] for r in rows}
+
+    assert hits("council") == {walled: True, plain: False}
+    assert hits("--paywalled", "council") == {walled: True}
+    assert hits("--free", "council") == {plain: False}
+
+    def exported(*args: str) -> dict[str, dict[str, Any]]:
+        proc = cli("export", *c, "--format", "jsonl", *args)
+        assert proc.returncode == 0, proc.stderr
+        return {r["url"]: r for r in map(json.loads, proc.stdout.splitlines())}
+
+    every = exported()
+    assert set(every) == {render_site.url(p) for p in PAYWALLED | PLAIN}
+    assert every[plain]["markdown"].startswith("The harbour council approved")
+    assert every[walled]["paywalled"] is True and every[plain]["paywalled"] is False
+    assert set(exported("--paywalled")) == {render_site.url(p) for p in PAYWALLED}
+    assert set(exported("--free")) == {plain}
+    csv = cli("export", *c, "--format", "csv", "--free")
+    assert csv.returncode == 0 and "paywalled" in csv.stdout.splitlines()[0]
+
+    stats = json.loads(cli("stats", *c, "--json").stdout)
+    (row,) = stats["sources"]
+    assert row["paywalled"] == pytest.approx(2 / 3, abs=1e-3)
+    assert "paywalled" in cli("stats", *c).stdout

@@ -18,12 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("markdown", sa.Text(), nullable=True))
-        batch_op.add_column(
-            sa.Column("paywalled", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("fetches", schema=None) as batch_op:
+    # plain ADD COLUMNs: a batch (copy-and-move) rebuild of ``articles`` on SQLite would drop
+    # the full-text search triggers of 0003
+    op.add_column("articles", sa.Column("markdown", sa.Text(), nullable=True))
+    op.add_column(
+        "articles",
+        sa.Column("paywalled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    with op.batch_alter_table("fetches", schema=None) as batch_op:  # no triggers on fetches
         batch_op.add_column(sa.Column("rendered_sha256", sa.String(length=64), nullable=True))
         batch_op.create_foreign_key(
             "fk_fetches_rendered_sha256_bodies", "bodies", ["rendered_sha256"], ["sha256"]
@@ -34,6 +36,5 @@ def downgrade() -> None:
     with op.batch_alter_table("fetches", schema=None) as batch_op:
         batch_op.drop_constraint("fk_fetches_rendered_sha256_bodies", type_="foreignkey")
         batch_op.drop_column("rendered_sha256")
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_column("paywalled")
-        batch_op.drop_column("markdown")
+    op.drop_column("articles", "paywalled")
+    op.drop_column("articles", "markdown")
