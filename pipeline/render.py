@@ -19,7 +19,7 @@ How a page is rendered (:class:`Renderer`):
   loopback/private/link-local address unless ``crawl.allow_private_networks``) or is aborted;
   images, fonts and media are never loaded;
 - a page gets ``crawl.render_timeout`` seconds in all; after its ``load`` event it is given until
-  the network is idle (within that limit), then its DOM is read.
+  none of its requests has been open for 0.2 s (within that limit), then its DOM is read.
 
 Without Chromium (or Playwright) the run says so once and goes on without rendering.
 
@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 #: resource types the browser never loads
 BLOCKED_TYPES = frozenset({"image", "font", "media"})
 _PAGES_AT_ONCE = 2  # pages rendered at the same time (each a browser tab)
+_QUIET = 0.2  # seconds without an open request after which a loaded page counts as built
 
 Guard = Callable[[str], Awaitable[str | None]]  # a URL's refusal reason, or None
 
@@ -179,17 +180,32 @@ class Renderer:
     async def _load(self, page: Any, url: str, result: RenderedPage) -> None:
         from playwright.async_api import Error
 
-        started = time.monotonic()
-        timeout_ms = self.timeout * 1000
+        pending = {"n": 0}
+
+        def started(_: Any) -> None:
+            pending["n"] += 1
+
+        def ended(_: Any) -> None:
+            pending["n"] -= 1
+
+        page.on("request", started)
+        page.on("requestfinished", ended)
+        page.on("requestfailed", ended)
+        deadline = time.monotonic() + self.timeout - 0.2
         try:
-            await page.goto(url, wait_until="load", timeout=timeout_ms)
+            await page.goto(url, wait_until="load", timeout=self.timeout * 1000)
         except Error as exc:
             raise ExtractionError(f"the browser could not load the page: {exc}") from None
-        left = max(self.timeout - (time.monotonic() - started) - 0.5, 0.1)
-        try:  # let the scripts finish their requests, within the page's limit
-            await page.wait_for_load_state("networkidle", timeout=left * 1000)
-        except Error:
-            pass
+        # let the scripts finish what they fetch: done once no request has been open for
+        # QUIET seconds (Playwright's "networkidle" waits 500 ms), within the page's limit
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(_QUIET / 4)
+            now = time.monotonic()
+            if pending["n"] > 0:
+                quiet_since = now
+            elif now - quiet_since >= _QUIET:
+                break
         result.html = await page.content()
 
     def _router(

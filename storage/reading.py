@@ -336,10 +336,16 @@ def database_size(engine: Engine) -> int:
     return 0
 
 
+_RENDERED_HEADERS = {"Content-Type": "text/html; charset=utf-8"}  # a rendered DOM as stored
+
+
 def iter_latest_bodies(
     engine: Engine, sources: tuple[str, ...] = (), *, batch: int = 200
 ) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], bytes | None]]:
-    """Stream (article, URL of its last fetch, that fetch's headers, raw body or None)."""
+    """Stream (article, URL of its last fetch, that fetch's headers, raw body or None).
+
+    For a rendered fetch (``render:``) the body is the rendered DOM it was extracted from, as
+    UTF-8 with a matching Content-Type, not the page as fetched."""
     last = 0
     while True:
 
@@ -351,9 +357,11 @@ def iter_latest_bodies(
                 .scalar_subquery()
             )
             q = (
-                select(Article, Fetch.url, Fetch.headers, Body.zdata)
+                select(Article, Fetch.url, Fetch.headers, Body.zdata, Fetch.rendered_sha256)
                 .outerjoin(Fetch, Fetch.id == latest)
-                .outerjoin(Body, Body.sha256 == Article.body_sha256)
+                .outerjoin(
+                    Body, Body.sha256 == func.coalesce(Fetch.rendered_sha256, Article.body_sha256)
+                )
                 .where(Article.id > last)
                 .order_by(Article.id)
                 .limit(batch)
@@ -364,10 +372,10 @@ def iter_latest_bodies(
                 (
                     article_dict(a),
                     url or a.url,
-                    dict(headers or {}),
+                    _RENDERED_HEADERS if rendered else dict(headers or {}),
                     zlib.decompress(zdata) if zdata is not None else None,
                 )
-                for a, url, headers, zdata in s.execute(q)
+                for a, url, headers, zdata, rendered in s.execute(q)
             ]
 
         rows = _read(engine, fn)

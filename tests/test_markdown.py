@@ -42,7 +42,8 @@ online instead, the harbour master told the council on Monday, citing printing c
 fail at sea, and the <a href="/news/council-minutes.html">council minutes</a> record a promise.</p>
 <ul><li>printed copies at the office</li><li>a *free* app for 2 phones</li></ul>
 <ol><li>January: online only</li><li>March: review of the change</li></ol>
-<blockquote><p>Paper does not run out of battery, said one fisherman at the meeting.</p></blockquote>
+<blockquote><p>Paper does not run out of battery, said one fisherman at the meeting.</p>
+</blockquote>
 <table><tr><th>Month</th><th>Copies</th></tr><tr><td>Printed</td><td>200</td></tr></table>
 <p># not a heading, and &lt;script&gt;alert(1)&lt;/script&gt; is text the page quoted.</p>
 <p>Share this article</p>

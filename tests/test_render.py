@@ -233,3 +233,40 @@ def test_paywalled_and_markdown_in_show_search_export_stats(
     (row,) = stats["sources"]
     assert row["paywalled"] == pytest.approx(2 / 3, abs=1e-3)
     assert "paywalled" in cli("stats", *c).stdout
+
+
+def test_reextract_reads_the_rendered_dom(
+    render_site: LocalSite,
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    _need_browser()
+    config = write_config(
+        [{"name": "coast", "sitemaps": [render_site.url("/sitemap.xml")], "render": "auto"}]
+    )
+    assert cli("crawl", "--config", str(config)).returncode == 0
+    before = _articles(db_path, render_site)
+    proc = cli("reextract", "--config", str(config), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    after = _articles(db_path, render_site)
+    assert after == before  # the script-built pages still extract: from their rendered DOM
+
+
+def test_render_always_renders_every_article_page(
+    render_site: LocalSite,
+    write_config,
+    cli,
+    db_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    _need_browser()
+    config = write_config(
+        [{"name": "coast", "sitemaps": [render_site.url("/sitemap.xml")], "render": "always"}]
+    )
+    proc = cli("crawl", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    arts = _articles(db_path, render_site)
+    assert set(arts) == SCRIPT_BUILT | PAYWALLED | PLAIN
+    assert all(a["rendered"] for a in arts.values())
+    assert all(arts[p]["paywalled"] for p in PAYWALLED)
+    assert not [p for p in render_site.requests if p.startswith("/img/")]
