@@ -2,13 +2,14 @@
 
 A page is paywalled when its schema.org data says ``isAccessibleForFree: false`` (in JSON-LD, on
 the article or on a ``hasPart`` of it, or as microdata ``itemprop="isAccessibleForFree"``), or
-when it carries a common paywall marker: an element whose class or id names a paywall
-(``paywall``, ``piano``/``tp-container``, ``premium-content``, ``subscriber-only``,
-``regwall``, ``meteredContent``...).
+when it carries a common paywall marker: a class or id naming a paywall box (``paywall``,
+``regwall``, Piano's ``tp-container``, ``subscribe-prompt``...) or a walled part of the story
+(``meteredContent``, ``premium-content``, ``subscriber-only``...).
 
 :func:`drop_walled` removes, before extraction, what is not the free teaser: the parts that
 ``hasPart.cssSelector`` names as not free, and the paywall boxes (the "subscribe to read on"
-prompt), so a paywalled article keeps its teaser text only.
+prompt). A part marked only by a class name stays: on some sites (a metered story) it is the
+whole story, served in full, and nothing says which part of it would be the teaser.
 
 Example::
 
@@ -27,22 +28,51 @@ from typing import Any
 
 __all__ = ["Paywall", "drop_walled", "find_paywall"]
 
-# class/id words naming a paywall box or the walled part of an article
-_MARKER = re.compile(
-    r"(?:^|[\s_-])(?:paywall(?:ed)?|pay-wall|regwall|piano-(?:offer|paywall)|tp-(?:container|modal)"
-    r"|premium-(?:content|article|paywall|wall)|subscriber-only|subscribers-only"
-    r"|subscription-(?:wall|required|prompt)|metered-?content|meteredcontent|article-locked"
-    r"|locked-content|plus-content)(?:$|[\s_-])",
-    re.IGNORECASE,
+# class/id names (one name of the attribute, lower-cased, matched as whole dash/underscore parts)
+# that mark the walled part of a story: evidence of a paywall, never removed (on some sites the
+# marked part is the whole story, served in full)
+_CONTENT = (
+    "meteredcontent",
+    "metered-content",
+    "premium-content",
+    "locked-content",
+    "article-locked",
+    "subscriber-only",
+    "subscribers-only",
+    "paid-content",
+    "paywalled-content",
 )
-# class/id words naming a box that asks a reader to pay: removed from a paywalled page only
-_BOX = re.compile(
-    r"(?:^|[\s_-])(?:subscribe-(?:prompt|wall|cta|box|offer)|subscription-(?:box|offer|cta)"
-    r"|piano|offer-box|login-wall)(?:$|[\s_-])",
-    re.IGNORECASE,
+# ... that name the box asking a reader to pay: evidence too, and removed from a paywalled page
+_BOXES = (
+    "paywall",
+    "pay-wall",
+    "regwall",
+    "tp-container",
+    "tp-modal",
+    "piano-offer",
+    "piano-paywall",
+    "subscription-wall",
+    "subscription-required",
+    "subscription-prompt",
+    "subscribe-prompt",
+    "subscribe-wall",
+    "subscribe-cta",
+    "subscribe-box",
+    "subscribe-offer",
+    "offer-box",
+    "login-wall",
 )
-_MARKER_XPATH = "//*[@class or @id][not(self::html) and not(self::body) and not(self::script)]"
 
+
+def _parts_re(names: tuple[str, ...]) -> re.Pattern[str]:
+    alt = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?:^|[-_])(?:{alt})(?:$|[-_])")
+
+
+_CONTENT_NAME = _parts_re(_CONTENT)
+_BOX_NAME = _parts_re(_BOXES)
+_MARKER_XPATH = "//*[@class or @id][not(self::html) and not(self::body) and not(self::script)]"
+_MAX_BOX_SHARE = 0.4  # a "box" holding this share of the page's text is the story, not a box
 _WRAPPERS = ("html", "body", "article", "main")
 _STORY = ".//*[self::h1 or @itemprop='articleBody' or self::article]"
 
@@ -99,32 +129,42 @@ def find_paywall(tree: Any) -> Paywall:
     return Paywall(walled, tuple(dict.fromkeys(selectors)))
 
 
-def _names(el: Any) -> str:
-    return f"{el.get('class') or ''} {el.get('id') or ''}"
+def _names(el: Any) -> list[str]:
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower().split()
 
 
 def _is_marker(el: Any) -> bool:
-    return bool(_MARKER.search(_names(el)))
+    return any(_BOX_NAME.search(n) or _CONTENT_NAME.search(n) for n in _names(el))
+
+
+def _is_box(el: Any) -> bool:
+    return any(_BOX_NAME.search(n) for n in _names(el))
+
+
+def _holds_story(el: Any) -> bool:
+    return el.tag in _WRAPPERS or bool(el.xpath(_STORY))
 
 
 def drop_walled(tree: Any, wall: Paywall) -> None:
-    """Remove the not-free parts and the paywall boxes from ``tree``, keeping their tails."""
+    """Remove from ``tree`` the parts schema.org marks as not free and the paywall boxes,
+    keeping their tails. A part that holds the story itself (its headline, its body, the whole
+    article) is kept: the page then keeps what it served."""
     from lxml.cssselect import CSSSelector
 
     doomed: list[Any] = []
     for sel in wall.selectors:
         try:
-            doomed.extend(CSSSelector(sel)(tree))
-        except Exception:  # a selector cssselect cannot read: the markers below still apply
+            doomed.extend(el for el in CSSSelector(sel)(tree) if not _holds_story(el))
+        except Exception:  # a selector cssselect cannot read: the boxes below still go
             continue
-    # a marker on a wrapper of the whole story (<article class="paywalled">) is not the box
+    page_chars = max(1, len(" ".join(tree.xpath("//body//text()")).strip()))
     doomed.extend(
         el
         for el in tree.xpath(_MARKER_XPATH)
-        if (_is_marker(el) or _BOX.search(_names(el)))
-        and el.tag not in _WRAPPERS
-        and not el.xpath(_STORY)
+        if _is_box(el)
+        and not _holds_story(el)
+        and len(el.text_content()) <= _MAX_BOX_SHARE * page_chars
     )
     for el in doomed:
-        if el.getparent() is not None and el.tag not in _WRAPPERS:
+        if el.getparent() is not None:
             el.drop_tree()

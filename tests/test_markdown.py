@@ -115,7 +115,7 @@ def _page(head: str = "", body: str = "") -> str:
         _page(
             "",
             '<meta itemprop="isAccessibleForFree" content="false">'
-            f'<section class="article-locked">{LOCKED}</section>',
+            f'<section class="regwall">{LOCKED}</section>',
         ),
         _page(
             "",
@@ -130,6 +130,20 @@ def test_a_paywalled_page_keeps_its_teaser_only(html: str) -> None:
     assert art.paywalled
     assert "refund the fares" in art.text and "refunds would be paid" in art.text
     assert "LOCKED-PART" not in art.text and "LOCKED-PART" not in art.markdown
+
+
+def test_a_story_marked_metered_is_paywalled_and_kept_whole() -> None:
+    """A class naming the walled part says nothing of where the teaser ends: the page keeps
+    what it served (a metered story is served whole)."""
+    html = _page("", f'<section class="meteredContent css-1r7ky0e">{LOCKED}</section>')
+    art = extract_article(html, "https://courier.example/ferry-fares")
+    assert art.paywalled
+    assert "LOCKED-PART" in art.text
+
+
+def test_class_names_that_only_contain_a_marker_word_are_no_paywall() -> None:
+    html = _page("", '<div class="ad-leader-middle-plus-content"></div><p class="nopaywall">x</p>')
+    assert not extract_article(html, "https://courier.example/ferry-fares").paywalled
 
 
 def test_a_free_page_is_not_paywalled() -> None:
