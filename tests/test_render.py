@@ -270,3 +270,26 @@ def test_render_always_renders_every_article_page(
     assert all(a["rendered"] for a in arts.values())
     assert all(arts[p]["paywalled"] for p in PAYWALLED)
     assert not [p for p in render_site.requests if p.startswith("/img/")]
+
+
+def test_a_page_that_never_finishes_fails_within_its_time_limit(render_site: LocalSite) -> None:
+    import time
+
+    from common.errors import ExtractionError
+
+    _need_browser()
+    body = b"<html><body><p>Spinning</p><script>while (true) {}</script></body></html>"
+
+    async def go() -> None:
+        renderer = Renderer(
+            CHROMIUM, timeout=3, guard=url_guard(SafetyMiddleware(allow_private=True))
+        )
+        try:
+            await renderer.render(render_site.url("/news/spin.html"), body, {})
+        finally:
+            await renderer.close()
+
+    started = time.monotonic()
+    with pytest.raises(ExtractionError, match="longer than 3 s|could not load"):
+        asyncio.run(go())
+    assert time.monotonic() - started < 30  # browser start and close included, on a busy box
