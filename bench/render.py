@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.procwatch import tree_pss  # noqa: E402
+from common.errors import NotAnArticle  # noqa: E402
 from crawler.middlewares import SafetyMiddleware  # noqa: E402
 from newsvault.sitesrv import LocalSite  # noqa: E402
 from pipeline.extract import extract_article  # noqa: E402
@@ -85,22 +86,28 @@ class Sampler(threading.Thread):
             time.sleep(self.interval)
 
 
-async def render_all(site: LocalSite, root: Path, n: int, chromium: str) -> tuple[list[str], float]:
+async def render_all(
+    site: LocalSite, root: Path, n: int, chromium: str
+) -> tuple[list[str], float, list[int]]:
     renderer = Renderer(chromium, timeout=30, guard=url_guard(SafetyMiddleware(allow_private=True)))
     slots = asyncio.Semaphore(AT_ONCE)
+    incomplete: list[int] = []
 
     async def one(i: int) -> str:
         body = (root / "p" / f"{i}.html").read_bytes()
         async with slots:
             page = await renderer.render(site.url(f"/p/{i}.html"), body, {})
-        await asyncio.to_thread(extract_article, page.html, site.url(f"/p/{i}.html"))
+        try:
+            await asyncio.to_thread(extract_article, page.html, site.url(f"/p/{i}.html"))
+        except NotAnArticle:
+            incomplete.append(i)  # read before its script had written it
         return page.html
 
     try:
         await one(0)  # starts the browser
         t0 = time.perf_counter()
         doms = await asyncio.gather(*(one(i) for i in range(1, n)))
-        return list(doms), time.perf_counter() - t0
+        return list(doms), time.perf_counter() - t0, incomplete
     finally:
         await renderer.close()
 
@@ -120,14 +127,17 @@ def main() -> int:
             sampler = Sampler()
             sampler.start()
             t_all = time.perf_counter()
-            doms, warm = asyncio.run(render_all(site, root, args.pages, args.chromium))
+            doms, warm, incomplete = asyncio.run(render_all(site, root, args.pages, args.chromium))
             total = time.perf_counter() - t_all
             sampler.done.set()
             sampler.join()
             images = [p for p in site.requests if p.startswith("/img/")]
             t0 = time.perf_counter()
             for i, dom in enumerate(doms, 1):
-                extract_article(dom, site.url(f"/p/{i}.html"))
+                try:
+                    extract_article(dom, site.url(f"/p/{i}.html"))
+                except NotAnArticle:
+                    pass
             static = len(doms) / (time.perf_counter() - t0)
     rendered = len(doms) / warm
     print(
@@ -136,7 +146,8 @@ def main() -> int:
         f"its start); static extraction of the same DOMs {static:.1f} pages/s "
         f"(rendering costs {static / rendered:.0f}x); browser peak memory "
         f"{sampler.peak / 2**20:.0f} MiB PSS over {sampler.processes} processes; "
-        f"images loaded: {len(images)}"
+        f"images loaded: {len(images)}; pages read before their script wrote them: "
+        f"{len(incomplete)}"
     )
     return 0
 

@@ -19,7 +19,7 @@ How a page is rendered (:class:`Renderer`):
   loopback/private/link-local address unless ``crawl.allow_private_networks``) or is aborted;
   images, fonts and media are never loaded;
 - a page gets ``crawl.render_timeout`` seconds in all; after its ``load`` event it is given until
-  none of its requests has been open for 0.2 s (within that limit), then its DOM is read.
+  none of its requests has been open for 0.5 s (within that limit), then its DOM is read.
 
 Without Chromium (or Playwright) the run says so once and goes on without rendering.
 
@@ -65,7 +65,9 @@ log = logging.getLogger(__name__)
 #: resource types the browser never loads
 BLOCKED_TYPES = frozenset({"image", "font", "media"})
 _PAGES_AT_ONCE = 2  # pages rendered at the same time (each a browser tab)
-_QUIET = 0.2  # seconds without an open request after which a loaded page counts as built
+# seconds without an open request after which a loaded page counts as built (as Playwright's
+# "networkidle"; 0.2 s read some pages before their scripts had written them on a busy machine)
+_QUIET = 0.5
 
 Guard = Callable[[str], Awaitable[str | None]]  # a URL's refusal reason, or None
 
@@ -197,7 +199,7 @@ class Renderer:
         except Error as exc:
             raise ExtractionError(f"the browser could not load the page: {exc}") from None
         # let the scripts finish what they fetch: done once no request has been open for
-        # QUIET seconds (Playwright's "networkidle" waits 500 ms), within the page's limit
+        # _QUIET seconds, within the page's limit
         quiet_since = time.monotonic()
         while time.monotonic() < deadline:
             await asyncio.sleep(_QUIET / 4)
