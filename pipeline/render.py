@@ -33,6 +33,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -118,6 +119,11 @@ def render_mode(source: Source, chromium: str) -> str:
     return source.render
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Renderer:
     """One shared headless Chromium, started on the first :meth:`render`."""
 
@@ -129,16 +135,6 @@ class Renderer:
         self._browser: Any = None
         self._starting = asyncio.Lock()
         self.failed: str | None = None  # why the browser could not start
-
-    @property
-    def started(self) -> bool:
-        return self._browser is not None
-
-    @property
-    def pid(self) -> int | None:
-        """The browser's process id (for measuring it), once started."""
-        proc = getattr(getattr(self._browser, "_impl_obj", None), "_browser_process", None)
-        return getattr(proc, "pid", None)
 
     async def _start(self) -> Any:
         async with self._starting:
@@ -153,7 +149,7 @@ class Renderer:
                         args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
                     )
                 except (Error, OSError) as exc:
-                    self.failed = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    self.failed = _first_line(exc)
                     await self._stop_driver()
             return self._browser
 
@@ -162,11 +158,16 @@ class Renderer:
 
         Raises ExtractionError when the browser cannot start or the page does not render within
         the time limit."""
+        from playwright.async_api import Error
+
         browser = await self._start()
         if browser is None:
             raise ExtractionError(f"the browser could not start: {self.failed}")
         result = RenderedPage(html="")
-        context = await browser.new_context(java_script_enabled=True, service_workers="block")
+        try:
+            context = await browser.new_context(java_script_enabled=True, service_workers="block")
+        except Error as exc:
+            raise ExtractionError(f"the browser failed: {_first_line(exc)}") from None
         try:
             page = await context.new_page()
             await page.route("**/*", self._router(url, body, headers, result))
@@ -175,8 +176,11 @@ class Renderer:
             raise ExtractionError(
                 f"rendering took longer than {self.timeout:g} s (crawl.render_timeout)"
             ) from None
+        except Error as exc:  # the page or the browser broke (a crash, a closed target)
+            raise ExtractionError(f"the browser failed on the page: {_first_line(exc)}") from None
         finally:
-            await context.close()
+            with contextlib.suppress(Error):
+                await context.close()
         return result
 
     async def _load(self, page: Any, url: str, result: RenderedPage) -> None:
