@@ -18,7 +18,7 @@ import re
 import typing
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -81,6 +81,9 @@ class CrawlSettings(_Frozen):
     timeout: float = Field(30.0, gt=0, le=600)
     max_page_bytes: int = Field(5_000_000, ge=10_000)
     extract_timeout: float = Field(60.0, gt=0, le=3600)
+    # headless Chromium for sources with ``render: auto|always``: its path, a page's time limit
+    chromium: str = "/usr/bin/chromium"
+    render_timeout: float = Field(20.0, gt=0, le=600)
 
 
 def _parse_duration(value: Any) -> Any:
@@ -240,6 +243,9 @@ class Source(_Frozen):
     article_urls: tuple[str, ...] = ()
     schedule: str | None = None
     clean: CleanRules = CleanRules()
+    # run the page's scripts in headless Chromium: never; auto (only a page whose static HTML
+    # yields no article); always (every article page)
+    render: Literal["never", "auto", "always"] = "never"
 
     @field_validator("name")
     @classmethod
