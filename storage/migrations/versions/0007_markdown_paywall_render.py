@@ -1,7 +1,7 @@
 """articles: markdown and paywalled; fetches: the rendered DOM of a page (render: auto|always)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
