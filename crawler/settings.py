@@ -108,8 +108,7 @@ def scrapy_settings(
         },
         "EXTENSIONS": {
             "crawler.extensions.Progress": 500,
-            # not even imported (the remote control alone costs 0.1 s of start-up CPU); LogStats
-            # only logs at INFO, below our level
+            # LogStats only logs at INFO, below our level
             "scrapy.extensions.remote_control.RemoteControl": None,
             "scrapy.extensions.telnet.TelnetConsole": None,
             "scrapy.extensions.memusage.MemoryUsage": None,
