@@ -2,10 +2,12 @@
 
 - :class:`ExtractPipeline` turns a raw :class:`~crawler.items.ArticleItem` into an
   :class:`Extracted` (article text and metadata), in a pool of worker processes so extraction
-  never blocks downloading. Pages that are not articles are dropped and counted as skipped.
+  never blocks downloading; one pool per crawl process, shared by all its sources. Pages that are
+  not articles are dropped and counted as skipped.
 - :class:`DedupePipeline` gives each article its archive key (canonical URL) and a fingerprint
   of its normalised text (:mod:`common.fingerprint`), and drops keys this run has already seen.
-- :class:`StorePipeline` owns the archive for the run: it records the run, saves articles in
+- :class:`StorePipeline` writes through the crawl process's archive (one for all its sources,
+  like the extraction pool): it records the source's run, saves articles in
   short transactions of up to ``NEWSVAULT_STORE_BATCH`` articles (flushed by count, by time and
   at the end; each article new, a new revision, unchanged, or an alias of another), records
   304s, aliases and failures, and closes the run with its counts and status.
@@ -318,6 +320,32 @@ class DedupePipeline:
         return item
 
 
+# The archive of the crawl process, shared by every source's StorePipeline (all of them write on
+# the reactor thread, one call at a time): one engine and connection, not one per source.
+_ARCHIVES: dict[tuple[str, int | None], tuple[Any, int]] = {}
+
+
+def _open_shared_archive(database: str, distance: int | None) -> Any:
+    from storage.repository import Archive
+
+    archive, users = _ARCHIVES.get((database, distance), (None, 0))
+    if archive is None:
+        archive = Archive.open(database, near_duplicate_distance=distance)
+    _ARCHIVES[(database, distance)] = (archive, users + 1)
+    return archive
+
+
+def _close_shared_archive(archive: Any) -> None:
+    """One source done with ``archive``; the last one closes it."""
+    for key, (shared, users) in list(_ARCHIVES.items()):
+        if shared is archive:
+            if users > 1:
+                _ARCHIVES[key] = (shared, users - 1)
+                return
+            del _ARCHIVES[key]
+    archive.close()
+
+
 class StorePipeline:
     """Writes articles (in batches) and failures to the archive and records the run."""
 
@@ -367,14 +395,11 @@ class StorePipeline:
         import os
 
         from pipeline.batch import BatchWriter
-        from storage.repository import Archive
 
         spider = self.crawler.spider if self.crawler else None
         source = getattr(spider, "source", None)
         self.source = source.name if isinstance(source, Source) else "?"
-        self.archive = Archive.open(
-            self.database, near_duplicate_distance=self.near_duplicate_distance
-        )
+        self.archive = _open_shared_archive(self.database, self.near_duplicate_distance)
         stale = self.archive.close_stale_runs(self.source)
         if stale:
             log.warning("%s: %d earlier run(s) were interrupted (killed)", self.source, stale)
@@ -513,4 +538,4 @@ class StorePipeline:
             log.error("could not record the end of run %s: %s", self.run_id, exc)
             self.stats.set_value("newsvault/fatal", str(exc))
             self.stats.set_value("newsvault/status", "failed")
-        self.archive.close()
+        _close_shared_archive(self.archive)
