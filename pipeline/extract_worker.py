@@ -81,15 +81,10 @@ def extract_timed(
             starts[slot] = 0.0
 
 
-# The byline has no date htmldate can read by its own rules, so it goes to dateparser, whose first
-# call loads every locale it knows: 1.5 s of CPU and ~45 MB, once per process. Done here, in the
-# forkserver, the workers share it instead of each paying it on its first such page (py-spy: a
-# third of a 181-page crawl's extraction time).
 _WARM_UP_PAGE = (
     "<html lang='en'><head><title>Warm-up | Site</title>"
     "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"headline\": \"Warm-up\"}"
     "</script></head><body><nav class='menu'><a href='/'>Home</a></nav><article><h1>Warm-up</h1>"
-    "<div class='byline'>Tom Davies Associated Press Published 11:34</div>"
     + "".join(
         f"<p>Paragraph {i} of a page that loads what the first real page would load, so that "
         "workers forked after it start with it loaded.</p>"
