@@ -296,7 +296,16 @@ class Config(_Frozen):
     sources: tuple[Source, ...] = ()
     incremental: IncrementalSettings = IncrementalSettings()
     dedupe: DedupeSettings = DedupeSettings()
+    #: redis://host:port/db of a shared crawl frontier (scale-out); None: one machine, no Redis
+    frontier: str | None = None
     path: Path | None = None
+
+    @field_validator("frontier")
+    @classmethod
+    def _redis_url(cls, v: str | None) -> str | None:
+        if v is not None and urlsplit(v).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://host:port/db URL")
+        return v
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

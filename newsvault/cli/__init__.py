@@ -151,6 +151,7 @@ def demo(db_path: Path) -> None:
 from newsvault.cli import archive as cli_archive  # noqa: E402
 from newsvault.cli import daemon as cli_daemon  # noqa: E402
 from newsvault.cli import history as cli_history  # noqa: E402
+from newsvault.cli import scale as cli_scale  # noqa: E402
 from newsvault.cli import serve as cli_serve  # noqa: E402
 
 main.add_command(cli_archive.search)
@@ -164,3 +165,5 @@ main.add_command(cli_history.diff)
 main.add_command(cli_daemon.daemon)
 main.add_command(cli_daemon.runs)
 main.add_command(cli_daemon.status)
+main.add_command(cli_scale.worker)
+main.add_command(cli_scale.copy)
