@@ -303,8 +303,15 @@ class Config(_Frozen):
     @field_validator("frontier")
     @classmethod
     def _redis_url(cls, v: str | None) -> str | None:
-        if v is not None and urlsplit(v).scheme not in ("redis", "rediss", "unix"):
+        if v is None:
+            return v
+        parts = urlsplit(v)
+        if parts.scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must be a redis://host:port/db URL")
+        for kv in parts.query.split("&"):
+            key, _, value = kv.partition("=")
+            if key == "visibility" and not re.fullmatch(r"\d+(\.\d+)?", value):
+                raise ValueError("visibility= must be a number of seconds")
         return v
 
     @model_validator(mode="after")

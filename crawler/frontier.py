@@ -44,7 +44,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.request import request_from_dict
 
-__all__ = ["FRONTIER_META", "VISIBILITY_TIMEOUT", "Frontier", "FrontierScheduler", "connect"]
+__all__ = [
+    "FRONTIER_META",
+    "VISIBILITY_TIMEOUT",
+    "Frontier",
+    "FrontierScheduler",
+    "connect",
+    "split_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +108,16 @@ return 1
 """
 
 
+def split_url(url: str) -> tuple[str, float | None]:
+    """(the Redis URL, the visibility timeout given by its ``?visibility=SECONDS``, if any)."""
+    parts = urlsplit(url)
+    query = [kv for kv in parts.query.split("&") if kv]
+    given = [kv for kv in query if kv.startswith("visibility=")]
+    rest = "&".join(kv for kv in query if not kv.startswith("visibility="))
+    visibility = float(given[-1].partition("=")[2]) if given else None
+    return parts._replace(query=rest).geturl(), visibility
+
+
 def connect(url: str) -> Any:
     """A redis-py client for ``url`` that retries a lost connection (a Redis restart)."""
     import redis
@@ -108,7 +125,7 @@ def connect(url: str) -> Any:
     from redis.retry import Retry
 
     return redis.Redis.from_url(
-        url,
+        split_url(url)[0],
         socket_timeout=10,
         socket_connect_timeout=5,
         health_check_interval=30,
@@ -284,6 +301,9 @@ class FrontierScheduler(Scheduler):
         sched.max_in_flight = max(1, s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         sched.visibility = s.getfloat("NEWSVAULT_FRONTIER_VISIBILITY", VISIBILITY_TIMEOUT)
         sched._url = s.get("NEWSVAULT_FRONTIER")
+        given = split_url(sched._url)[1]
+        if given is not None:
+            sched.visibility = given
         crawler.signals.connect(sched._idle, signal=signals.spider_idle)
         return sched
 

@@ -63,7 +63,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def served(archive_copy: Crawled) -> Iterator[tuple[str, int]]:
     """``newsvault serve --port 0`` over the archive copy; yields (base URL, hostile article id)."""
-    art_id = add_revisions(archive_copy.db, archive_copy.site.url(HOSTILE_PATH))
+    art_id = add_revisions(archive_copy.url, archive_copy.site.url(HOSTILE_PATH))
     proc = subprocess.Popen(
         [
             sys.executable,
