@@ -19,7 +19,7 @@ group, so each entry goes to one process. What Redis guarantees does the work:
 
 Requests are stored as JSON (bytes base64-encoded), never pickled: whoever can write to the
 Redis server cannot make a worker run code. Keys, for a source ``S`` and a ``prefix``
-(``newsvault`` by default): ``{prefix}:src:S:q`` (stream), ``:seen``, ``:open``;
+(``newsvault`` by default): ``{prefix}:src:S:q`` (stream), ``:seen``, ``:open``, ``:stats``;
 ``{prefix}:host:H:next`` and ``:flight``.
 
 The frontier never opens the archive: which URLs are due is decided, as without a frontier, by
@@ -44,11 +44,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.request import request_from_dict
 
+from common.errors import ConfigError, StorageError
+
 __all__ = [
     "FRONTIER_META",
     "VISIBILITY_TIMEOUT",
     "Frontier",
     "FrontierScheduler",
+    "check_frontier",
     "connect",
     "split_url",
 ]
@@ -118,6 +121,27 @@ def split_url(url: str) -> tuple[str, float | None]:
     return parts._replace(query=rest).geturl(), visibility
 
 
+def check_frontier(url: str) -> None:
+    """Raise ConfigError when redis-py is missing, StorageError when the server does not
+    answer: one line for the user, before any fetch."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise ConfigError(
+            "frontier: needs the redis package: pip install 'newsvault[frontier]'"
+        ) from exc
+    client = connect(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        where = urlsplit(url)
+        raise StorageError(
+            f"cannot reach the frontier at {where.hostname}:{where.port or 6379}: {exc}"
+        ) from exc
+    finally:
+        client.close()
+
+
 def connect(url: str) -> Any:
     """A redis-py client for ``url`` that retries a lost connection (a Redis restart)."""
     import redis
@@ -162,6 +186,7 @@ class Frontier:
         self.prefix = prefix
         base = f"{prefix}:src:{source}"
         self.stream, self.seen, self.open_key = f"{base}:q", f"{base}:seen", f"{base}:open"
+        self.stats_key = f"{base}:stats"  # requests handled and Redis round trips, all processes
         self.consumer = f"{socket.gethostname()}:{os.getpid()}"
         self._push = client.register_script(_PUSH)
         self._ack = client.register_script(_ACK)
@@ -339,6 +364,16 @@ class FrontierScheduler(Scheduler):
             for entry_id, _data in self.taken:
                 self._safe_ack(entry_id, None, requeue=True)
             self._flush_retries()
+            handled = int(self.stats.get_value("frontier/dequeued") or 0) if self.stats else 0
+            if self.stats:
+                self.stats.set_value("frontier/round_trips", self.frontier.round_trips)
+            try:  # what this process cost the frontier, summed over all processes
+                self.frontier.redis.hincrby(self.frontier.stats_key, "requests", handled)
+                self.frontier.redis.hincrby(
+                    self.frontier.stats_key, "round_trips", self.frontier.round_trips
+                )
+            except Exception as exc:
+                log.warning("frontier unreachable: %s", exc)
             self.frontier.redis.close()
         return super().close(reason)
 

@@ -34,7 +34,7 @@ def run_worker(
     """Work until stopped; returns the number of entries this process finished."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.frontier import Frontier, connect
+    from crawler.frontier import Frontier, check_frontier, connect
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
     from storage.repository import Archive
@@ -53,6 +53,7 @@ def run_worker(
             return
             yield  # an async generator with nothing in it
 
+    check_frontier(config.frontier)
     settings = scrapy_settings(config, trigger="worker", extract_workers=extract_workers)
     settings["NEWSVAULT_FRONTIER_ROLE"] = "work"
     settings["NEWSVAULT_MAX_PAGES"] = 0

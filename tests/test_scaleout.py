@@ -69,13 +69,14 @@ def _config(path: Path, database: str, frontier: str, site: LocalSite) -> Path:
 
 def _start(*args: str, log: Path) -> subprocess.Popen[bytes]:
     """``newsvault ARGS`` in its own process group (so the test can kill the whole group)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "newsvault", *args],
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log.open("wb") as out:  # the child has its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "newsvault", *args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _articles(url: str) -> list[str]:

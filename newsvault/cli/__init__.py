@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from common.config import Config
-from common.errors import StorageError
+from common.errors import ConfigError, StorageError
 from common.runs import COUNTERS, LABELS
 from newsvault.cli.common import (
     EXIT_CONFIG,
@@ -74,6 +74,8 @@ def _crawl(
         results = run_crawl(
             config, sources, limit=limit, trigger=trigger, progress_interval=progress_interval
         )
+    except ConfigError as exc:  # e.g. a frontier without the redis package
+        fail(str(exc), EXIT_CONFIG)
     except StorageError as exc:
         fail(str(exc), EXIT_STORAGE)
     for r in results:
