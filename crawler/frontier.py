@@ -378,7 +378,11 @@ class FrontierScheduler(Scheduler):
         return super().close(reason)
 
     def has_pending_requests(self) -> bool:
-        if super().has_pending_requests() or self.held or self.taken or self.active:
+        if super().has_pending_requests() or self.active:
+            return True
+        if getattr(self.spider, "frontier_stop", False):
+            return False  # stopping: what was taken and not started goes back on close
+        if self.held or self.taken:
             return True
         if self.role != "seed" or self.frontier is None:
             return False

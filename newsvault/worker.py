@@ -4,13 +4,15 @@ A worker runs one spider per configured source, with no entry points of its own:
 comes from the frontier (``frontier:`` in the config; :mod:`crawler.frontier`), seeded by
 ``newsvault crawl`` or the daemon's scheduled crawls. It never schedules. It stops on SIGTERM or
 SIGINT (it takes nothing new, finishes what is in flight, gives back what it took and had not
-started, and exits 0) or, with ``exit_when_idle``, once the frontier has had no open entry for
-that many seconds. Each spider records its work as a run with trigger "worker".
+started, and exits 0; a second signal ends it at once) or, with ``exit_when_idle``, once the
+frontier has had no open entry for that many seconds. Each spider records its work as a run
+with trigger "worker".
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from typing import Any
@@ -85,7 +87,12 @@ def run_worker(
             if c.spider is not None:
                 c.spider.frontier_stop = True  # type: ignore[attr-defined]
 
+    stopping: list[int] = []
+
     def on_signal(signum: int, _frame: Any) -> None:
+        if stopping:  # a second signal: stop now (what was taken returns after the timeout)
+            os._exit(1)
+        stopping.append(signum)
         log.warning("worker: signal %d, finishing what is in flight", signum)
         stop()  # Python runs signal handlers in the main thread, the reactor's
 

@@ -228,6 +228,38 @@ def test_a_redis_restart_mid_run_loses_nothing(
         server.stop()
 
 
+def test_a_worker_helps_a_crawl_and_sigterm_ends_it_cleanly(
+    site: LocalSite, tmp_path: Path, procs: list[Any], cli: Any
+) -> None:
+    with pg_schema("nv_term") as database, redis_db() as frontier:
+        data = {
+            "database": database,
+            "frontier": frontier,
+            "crawl": {"allow_private_networks": True, "download_delay": 0},
+            "sources": [
+                {
+                    "name": "gazette",
+                    "feeds": [site.url("/feed.xml")],
+                    "sitemaps": [site.url("/sitemap_index.xml")],
+                }
+            ],
+        }
+        config = tmp_path / "config.yaml"
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        log = tmp_path / "worker.log"
+        worker = _start("worker", "--config", str(config), "--extract-workers", "0", log=log)
+        procs.append(worker)
+        crawl = cli("crawl", "--config", str(config))
+        assert crawl.returncode == 0, crawl.stderr
+        assert len(_articles(database)) == 12
+        os.kill(worker.pid, signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0, log.read_text()[-3000:]
+        out = log.read_text()
+        assert "requests handled" in out and "Traceback" not in out
+        runs = cli("runs", "--config", str(config)).stdout
+        assert "worker" in runs and "manual" in runs
+
+
 def test_without_a_frontier_key_nothing_needs_redis(write_config: Any, site: Any, cli: Any) -> None:
     config = write_config([{"name": "gazette", "feeds": [site.url("/feed.xml")]}])
     proc = cli("crawl", "--config", str(config), env={"NEWSVAULT_TEST_REDIS": "redis://0.0.0.0:1"})
