@@ -267,3 +267,21 @@ def test_without_a_frontier_key_nothing_needs_redis(write_config: Any, site: Any
     assert "frontier" not in proc.stderr.lower()
     proc = cli("worker", "--config", str(config))
     assert proc.returncode == 2 and "needs a frontier" in proc.stderr
+
+
+def test_an_unreachable_frontier_is_one_line_and_hides_its_password(
+    tmp_path: Path, cli: Any
+) -> None:
+    port = _free_port()
+    data = {
+        "database": f"sqlite:///{tmp_path / 'a.db'}",
+        "frontier": f"redis://:s3cret@127.0.0.1:{port}/0",
+        "sources": [{"name": "a", "feeds": ["http://127.0.0.1:9/feed.xml"]}],
+    }
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    for command in ("worker", "crawl"):
+        proc = cli(command, "--config", str(config))
+        assert proc.returncode == 3, proc.stderr
+        assert proc.stderr.startswith(f"newsvault: cannot reach the frontier at 127.0.0.1:{port}")
+        assert proc.stderr.count("\n") == 1 and "s3cret" not in proc.stderr
