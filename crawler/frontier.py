@@ -130,7 +130,7 @@ def check_frontier(url: str) -> None:
         raise ConfigError(
             "frontier: needs the redis package: pip install 'newsvault[frontier]'"
         ) from exc
-    client = connect(url)
+    client = redis.Redis.from_url(split_url(url)[0], socket_connect_timeout=5, socket_timeout=5)
     try:
         client.ping()
     except redis.RedisError as exc:
