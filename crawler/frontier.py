@@ -314,6 +314,8 @@ class FrontierScheduler(Scheduler):
         self._last_refresh = 0.0
         self._last_reclaim = 0.0
         self._open_cache = (0.0, 1)
+        self._empty_wait = 0.0
+        self._empty_until = 0.0
         self._loop: Any = None
 
     @classmethod
@@ -437,12 +439,16 @@ class FrontierScheduler(Scheduler):
             return self._start(entry_id, data)
         if getattr(self.spider, "frontier_stop", False):
             return None  # stopping: take nothing new
-        if not self.taken:
+        if not self.taken and now >= self._empty_until:
             reclaim = None
             if now - self._last_reclaim > self.visibility / 4:
                 self._last_reclaim = now
                 reclaim = self.visibility
             self.taken = self.frontier.take(4, reclaim_after=reclaim)
+            # an empty stream is asked again after 0.1 s, then less and less often (up to 2 s):
+            # an idle worker with many sources costs Redis little
+            self._empty_wait = 0.0 if self.taken else min(2.0, max(0.1, self._empty_wait * 2))
+            self._empty_until = now + self._empty_wait
         while self.taken:
             entry_id, data = self.taken.pop(0)
             request = self._start(entry_id, data)
