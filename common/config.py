@@ -331,7 +331,23 @@ class Config(_Frozen):
     sources: tuple[Source, ...] = ()
     incremental: IncrementalSettings = IncrementalSettings()
     dedupe: DedupeSettings = DedupeSettings()
+    #: redis://host:port/db of a shared crawl frontier (scale-out); None: one machine, no Redis
+    frontier: str | None = None
     path: Path | None = None
+
+    @field_validator("frontier")
+    @classmethod
+    def _redis_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        parts = urlsplit(v)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://host:port/db URL")
+        for kv in parts.query.split("&"):
+            key, _, value = kv.partition("=")
+            if key == "visibility" and not re.fullmatch(r"\d+(\.\d+)?", value):
+                raise ValueError("visibility= must be a number of seconds")
+        return v
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

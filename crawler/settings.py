@@ -22,6 +22,12 @@ NEWSVAULT_DEFAULTS: dict[str, Any] = {
     "NEWSVAULT_DATABASE": "sqlite:///newsvault.db",
     # Seconds one page's extraction may take in a worker before it is abandoned (0: no limit).
     "NEWSVAULT_EXTRACT_TIMEOUT": 60.0,
+    # redis:// URL of the shared frontier (crawler.frontier); None: Scrapy's own scheduler.
+    "NEWSVAULT_FRONTIER": None,
+    # With a frontier: "seed" (newsvault crawl: opens a run, closes when it is done) or "work".
+    "NEWSVAULT_FRONTIER_ROLE": "seed",
+    # Seconds an entry taken by a process that stopped refreshing it waits for another process.
+    "NEWSVAULT_FRONTIER_VISIBILITY": 60.0,
     # Worker processes for extraction; 0 extracts in the crawling process itself (no time limit).
     "NEWSVAULT_EXTRACT_WORKERS": 0,
     # Fetch only what is new, moved or due (crawler.incremental.Incremental); off: fetch all.
@@ -56,6 +62,15 @@ def scrapy_settings(
 ) -> dict[str, Any]:
     c = config.crawl
     workers = extract_workers if extract_workers is not None else min(4, os.cpu_count() or 1)
+    frontier: dict[str, Any] = {}
+    if config.frontier:
+        # An entry is acknowledged once its items went through the pipelines: they must be
+        # stored by then, so each article is written on its own.
+        frontier = {
+            "NEWSVAULT_FRONTIER": config.frontier,
+            "NEWSVAULT_STORE_BATCH": 1,
+            "SCHEDULER": "crawler.frontier.FrontierScheduler",
+        }
     return {
         **NEWSVAULT_DEFAULTS,
         "NEWSVAULT_ALLOW_PRIVATE_NETWORKS": c.allow_private_networks,
@@ -126,4 +141,5 @@ def scrapy_settings(
             "scrapy.extensions.memusage.MemoryUsage": None,
             "scrapy.extensions.logstats.LogStats": None,
         },
+        **frontier,
     }

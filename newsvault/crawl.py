@@ -103,6 +103,10 @@ def run_crawl(
     from storage.repository import Archive
     from storage.runlog import RunLog
 
+    if config.frontier:  # one line, before any fetch, when the frontier cannot be used
+        from crawler.frontier import check_frontier
+
+        check_frontier(config.frontier)
     archive = Archive.open(config.database)  # fail fast, and migrate once, before any fetch
     locks = SourceLocks(RunLog(archive))
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -124,8 +124,12 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     try:
-        with engine.connect():
-            pass
+        with engine.connect() as conn:
+            empty = readonly and not is_sqlite and not inspect(conn).has_table("alembic_version")
+        if empty:
+            engine.dispose()
+            where = parsed.render_as_string(hide_password=True)
+            raise StorageError(f"no archive at {where} (no newsvault tables there)")
         if migrate_schema:
             migrate(engine)
     except OperationalError as exc:

@@ -67,6 +67,19 @@ def make_site(tmp_path: Path) -> Iterator[Callable[..., LocalSite]]:
         s.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty archive's URL: a SQLite file, then a fresh schema of the real PostgreSQL
+    (skipped where it is not running; required under CI=true)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.db'}"
+        return
+    from tests.services import pg_schema
+
+    with pg_schema() as url:
+        yield url
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"

@@ -10,6 +10,7 @@ on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from common.fingerprint import simhash, text_fingerprint
 from storage.bulk import save_plain_new
 from storage.models import Alias, Article, Backoff, Body, Fetch, Revision
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
-from tests.test_storage import _pg_schema
+from tests.services import pg_schema
 
 DATA = Path(__file__).parent / "data" / "expected"
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted(DATA.glob("*.txt"))]
@@ -126,23 +127,19 @@ def dump(archive: Archive) -> dict[str, Any]:
     }
 
 
-def _sqlite(tmp_path: Path, name: str) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / name}"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def two_archives(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[Archive, Archive]]:
-    gens = [
-        _sqlite(tmp_path, f"{n}.db") if request.param == "sqlite" else _pg_schema()
-        for n in ("batch", "single")
-    ]
-    archives = [Archive.open(next(g)) for g in gens]
-    yield archives[0], archives[1]
-    for a, g in zip(archives, gens, strict=True):
-        a.close()
-        g.close()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            urls = [f"sqlite:///{tmp_path / n}.db" for n in ("batch", "single")]
+        else:
+            urls = [stack.enter_context(pg_schema()) for _ in range(2)]
+        archives = [Archive.open(u) for u in urls]
+        yield archives[0], archives[1]
+        for a in archives:
+            a.close()
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -145,3 +145,12 @@ def test_cli_unknown_source_exits_2(tmp_path: Path, cli) -> None:  # type: ignor
     path.write_text(yaml.safe_dump(GOOD))
     proc = cli("crawl", "--config", str(path), "--source", "zzz")
     assert proc.returncode == 2 and "no source named 'zzz'" in proc.stderr
+
+
+def test_frontier_is_a_redis_url_and_absent_by_default() -> None:
+    assert parse_config(GOOD).frontier is None
+    url = "redis://127.0.0.1:6379/2?visibility=30"
+    assert parse_config({**GOOD, "frontier": url}).frontier == url
+    for bad in ("http://127.0.0.1:6379/0", "redis://h/0?visibility=soon"):
+        with pytest.raises(ConfigError, match="frontier"):
+            parse_config({**GOOD, "frontier": bad})

@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from common.errors import StorageError
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
 
-PG_URL = os.environ.get("NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-
-def _pg_schema() -> Iterator[str]:
-    try:
-        import psycopg  # noqa: F401
-
-        admin = create_engine(PG_URL)
-        with admin.connect() as con:
-            con.execute(text("SELECT 1"))
-    except Exception as exc:  # no driver or no server
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not available at {PG_URL}: {exc}")
-    schema = f"nv_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as con:
-        con.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as con:
-            con.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'a.db'}"
-        a = Archive.open(url)
-        yield a
-        a.close()
-    else:
-        gen = _pg_schema()
-        url = next(gen)
-        a = Archive.open(url)
-        yield a
-        a.close()
-        gen.close()
+@pytest.fixture
+def archive(database_url: str) -> Iterator[Archive]:
+    """An empty archive on SQLite, then on PostgreSQL (the ``database_url`` fixture)."""
+    a = Archive.open(database_url)
+    yield a
+    a.close()
 
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -171,3 +137,10 @@ def test_unopenable_archives_raise_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as info:
         Archive.open("postgresql+psycopg://nv:hunter2@127.0.0.1:1/test")
     assert "hunter2" not in str(info.value)
+
+
+def test_reading_a_database_without_an_archive_is_one_line(database_url: str) -> None:
+    """A read-only command on an empty database (a new PostgreSQL schema) says there is no
+    archive there; it neither creates one nor fails with a traceback."""
+    with pytest.raises(StorageError, match="no archive at"):
+        Archive.open(database_url, readonly=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from common.errors import StorageError
+from common.errors import ConfigError, StorageError
 from common.runs import COUNTERS, LABELS
 from newsvault.cli.common import (
     EXIT_CONFIG,
@@ -148,6 +148,8 @@ def _crawl(
                 progress=bar,  # None: lines on stderr
                 log_level=level,
             )
+    except ConfigError as exc:  # e.g. a frontier without the redis package
+        fail(str(exc), EXIT_CONFIG)
     except StorageError as exc:
         fail(str(exc), EXIT_STORAGE)
     for r in results:
@@ -240,6 +242,7 @@ from newsvault.cli import archive as cli_archive  # noqa: E402
 from newsvault.cli import daemon as cli_daemon  # noqa: E402
 from newsvault.cli import failures as cli_failures  # noqa: E402
 from newsvault.cli import history as cli_history  # noqa: E402
+from newsvault.cli import scale as cli_scale  # noqa: E402
 from newsvault.cli import serve as cli_serve  # noqa: E402
 from newsvault.cli.check import check  # noqa: E402
 from newsvault.cli.extract import extract  # noqa: E402
@@ -262,3 +265,5 @@ main.add_command(init)
 main.add_command(sources)
 main.add_command(check)
 main.add_command(extract)
+main.add_command(cli_scale.worker)
+main.add_command(cli_scale.copy)

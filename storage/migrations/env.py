@@ -21,6 +21,10 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # processes started together on a new database (workers of a scale-out) migrate
+            # one after the other; the later ones find the schema current
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7316458)")
         context.run_migrations()
     if connection.in_transaction():
         connection.commit()

@@ -13,8 +13,11 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,6 +30,7 @@ __all__ = [
     "HOSTILE_PATH",
     "HOSTILE_QUOTE",
     "add_revisions",
+    "sql",
     "hostile_site",
     "write_config",
     "run_cli",
@@ -46,7 +50,40 @@ _REAL_SCRIPT = "<script>window.__pwned_raw = 1;</script>\n"
 class Crawled:
     site: LocalSite
     config: Path
-    db: Path
+    url: str  # the archive's database URL: a SQLite file or a PostgreSQL schema
+
+    @property
+    def db(self) -> Path:
+        """The SQLite file (tests of SQLite-only behaviour skip on PostgreSQL first)."""
+        assert self.url.startswith("sqlite:///"), self.url
+        return Path(self.url.removeprefix("sqlite:///"))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class _Sql:
+    """A connection taking SQLite's ``?`` placeholders on either database."""
+
+    def __init__(self, conn: Any, pg: bool) -> None:
+        self.conn, self.pg = conn, pg
+
+    def execute(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.conn.exec_driver_sql(query.replace("?", "%s") if self.pg else query, params)
+
+
+@contextmanager
+def sql(url: str) -> Iterator[_Sql]:
+    """One transaction on the archive at ``url``, for a test to look at or change rows."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            yield _Sql(conn, engine.dialect.name == "postgresql")
+    finally:
+        engine.dispose()
 
 
 def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -90,12 +127,10 @@ def write_config(path: Path, database: str, site: LocalSite) -> Path:
     return path
 
 
-def add_revisions(db: Path, url: str) -> int:
+def add_revisions(db: str, url: str) -> int:
     """Give the article at ``url`` an earlier revision, as a re-crawl of an edited page records
     it: revision 1 the older text, revision 2 the current one; returns the article's id."""
-    import sqlite3
-
-    with sqlite3.connect(db) as con:
+    with sql(db) as con:
         art_id, sha, text = con.execute(
             "SELECT id, body_sha256, text FROM articles WHERE url = ?", (url,)
         ).fetchone()
@@ -105,9 +140,10 @@ def add_revisions(db: Path, url: str) -> int:
             (art_id, 1, "2026-11-20 08:00:00", "Harbour dredging delayed again", first, sha),
             (art_id, 2, "2026-11-21 08:00:00", "Harbour dredging to begin in January", text, sha),
         ]
-        con.executemany(
-            "INSERT INTO revisions (article_id, number, seen_at, title, text, text_hash,"
-            " body_sha256, authors, tags) VALUES (?, ?, ?, ?, ?, 'h', ?, '[]', '[]')",
-            rows,
-        )
+        for row in rows:
+            con.execute(
+                "INSERT INTO revisions (article_id, number, seen_at, title, text, text_hash,"
+                " body_sha256, authors, tags) VALUES (?, ?, ?, ?, ?, 'h', ?, '[]', '[]')",
+                row,
+            )
     return int(art_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import urllib.request
 from typing import Any
 
@@ -16,6 +15,7 @@ from tests.archive.helpers import (
     HOSTILE_QUOTE,
     Crawled,
     run_cli,
+    sql,
 )
 
 pytestmark = pytest.mark.slow
@@ -59,9 +59,12 @@ def test_search_filters_by_source_date_language_and_limit(crawled: Crawled) -> N
 @pytest.mark.parametrize("query", ['"unbalanced', "title:", "AND", "(harbour"])
 def test_search_syntax_errors_are_a_message_and_exit_2(crawled: Crawled, query: str) -> None:
     proc = run_cli("search", "--config", str(crawled.config), query)
+    assert "Traceback" not in proc.stderr
+    if not crawled.is_sqlite:  # PostgreSQL's web-search syntax takes any text
+        assert proc.returncode == 0, proc.stderr
+        return
     assert proc.returncode == 2
     assert proc.stderr.startswith("newsvault: cannot search for")
-    assert "Traceback" not in proc.stderr
 
 
 def test_plain_words_with_punctuation_just_work(crawled: Crawled) -> None:
@@ -91,7 +94,7 @@ def test_show_by_url_and_id_and_raw_html_as_fetched(crawled: Crawled) -> None:
 
 def test_show_revision_reads_an_earlier_revision(archive_copy: Crawled) -> None:
     url = archive_copy.site.url(HOSTILE_PATH)
-    with sqlite3.connect(archive_copy.db) as con:
+    with sql(archive_copy.url) as con:
         art_id, sha = con.execute(
             "SELECT id, body_sha256 FROM articles WHERE url = ?", (url,)
         ).fetchone()
@@ -147,12 +150,15 @@ def test_stats_counts_articles_runs_failures_and_health(crawled: Crawled) -> Non
     assert row["first_published"][:10] == "2026-11-12"
     assert row["last_published"][:10] == "2026-11-28"
     assert row["revisions"] == 12, "one revision per article after a first crawl"
-    with sqlite3.connect(crawled.db) as con:
+    with sql(crawled.url) as con:
         nodate = con.execute("SELECT count(*) FROM articles WHERE published_at IS NULL").fetchone()
-        noauth = con.execute("SELECT count(*) FROM articles WHERE authors = '[]'").fetchone()
+        noauth = con.execute(
+            "SELECT count(*) FROM articles WHERE CAST(authors AS TEXT) = '[]'"
+        ).fetchone()
     assert row["missing_date"] == round(nodate[0] / 12, 4)
     assert row["missing_authors"] == round(noauth[0] / 12, 4)
-    assert data["database_bytes"] >= crawled.db.stat().st_size > 0
+    size = crawled.db.stat().st_size if crawled.is_sqlite else 1
+    assert data["database_bytes"] >= size > 0
     plain = run_cli("stats", "--config", str(crawled.config))
     header, line = plain.stdout.splitlines()
     assert header.split("\t")[:3] == ["source", "articles", "revisions"]
@@ -164,7 +170,7 @@ def test_reextract_restores_stale_text_without_network_and_search_follows(
     archive_copy: Crawled,
 ) -> None:
     url = archive_copy.site.url(HOSTILE_PATH)
-    with sqlite3.connect(archive_copy.db) as con:
+    with sql(archive_copy.url) as con:
         good = con.execute("SELECT text FROM articles WHERE url = ?", (url,)).fetchone()[0]
         con.execute("UPDATE articles SET text = 'zanzibar stale text' WHERE url = ?", (url,))
     cfg = str(archive_copy.config)
@@ -176,7 +182,7 @@ def test_reextract_restores_stale_text_without_network_and_search_follows(
     # the stale text has the stored fingerprint: no new revision, the row is repaired in place
     assert "12 articles re-extracted: 1 changed (0 kept as a new revision), 11" in proc.stdout
     assert len(archive_copy.site.requests) == before, "re-extraction made a network request"
-    with sqlite3.connect(archive_copy.db) as con:
+    with sql(archive_copy.url) as con:
         assert con.execute("SELECT text FROM articles WHERE url = ?", (url,)).fetchone()[0] == good
     assert _json_lines(run_cli("search", "--config", cfg, "--json", "zanzibar").stdout) == []
     again = run_cli("reextract", "--config", cfg, "--source", "gazette")
@@ -192,6 +198,8 @@ def test_serve_reports_a_port_in_use_and_a_missing_archive(crawled: Crawled, tmp
         port = busy.getsockname()[1]
         proc = run_cli("serve", "--config", str(crawled.config), "--port", str(port), timeout=30)
     assert proc.returncode == 2 and "cannot listen on 127.0.0.1" in proc.stderr
+    if not crawled.is_sqlite:
+        return  # a missing archive is a missing SQLite file
     cfg = tmp_path / "c.yaml"
     cfg.write_text(crawled.config.read_text().replace(str(crawled.db), str(tmp_path / "no.db")))
     for args in (("serve",), ("search", "x"), ("stats",), ("export",)):
@@ -202,7 +210,7 @@ def test_serve_reports_a_port_in_use_and_a_missing_archive(crawled: Crawled, tmp
 
 def test_show_and_search_print_no_terminal_escapes(archive_copy: Crawled) -> None:
     url = archive_copy.site.url(HOSTILE_PATH)
-    with sqlite3.connect(archive_copy.db) as con:
+    with sql(archive_copy.url) as con:
         con.execute(
             "UPDATE articles SET title = ?, text = text || ? WHERE url = ?",
             ("Dredging \x1b]0;owned\x07news", "\n\nEnd \x1b[2J\x1b[31m zebrafish", url),

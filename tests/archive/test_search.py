@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,6 +14,7 @@ from sqlalchemy import create_engine, text
 from storage.db import _alembic_config, migrate, open_engine
 from storage.repository import Archive, ArticleRecord, FetchRecord
 from storage.search import MARK_END, MARK_START, QuerySyntaxError, SearchQuery, search
+from tests.services import pg_schema
 
 AT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 ARTICLES = [
@@ -146,43 +145,11 @@ def test_readonly_archive_searches_and_cannot_write(tmp_path: Path) -> None:
 # -- PostgreSQL -----------------------------------------------------------------------------
 
 
-def _pg_url() -> str | None:
-    for user in ("root", "postgres"):
-        url = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        try:
-            engine = create_engine(url)
-            with engine.connect():
-                pass
-            engine.dispose()
-            return url
-        except Exception:
-            continue
-    return None
-
-
-@pytest.fixture(scope="module")
-def pg_base() -> str:
-    url = _pg_url()
-    if url is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL at 127.0.0.1:5432 (database test) is required in CI")
-        pytest.skip("no PostgreSQL at 127.0.0.1:5432 (database test, trust auth)")
-    return url
-
-
 @pytest.fixture
-def pg_url(pg_base: str) -> Iterator[str]:
-    """A fresh schema in the test database; the URL puts it first on the search path."""
-    schema = f"nv_search_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{pg_base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def pg_url() -> Iterator[str]:
+    """A fresh schema of the real PostgreSQL (tests/services.py)."""
+    with pg_schema("nv_search") as url:
+        yield url
 
 
 def test_postgres_search_ranks_filters_and_marks(pg_url: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import urllib.error
 import urllib.request
@@ -19,6 +18,7 @@ from tests.archive.helpers import (
     HOSTILE_QUOTE,
     Crawled,
     add_revisions,
+    sql,
 )
 
 pytestmark = pytest.mark.slow
@@ -29,8 +29,8 @@ Get = Callable[..., tuple[int, dict[str, str], bytes]]
 @pytest.fixture
 def web(archive_copy: Crawled) -> Iterator[tuple[Get, Crawled, int]]:
     """The app over a copy of the crawled archive (with revisions for the hostile article)."""
-    art_id = add_revisions(archive_copy.db, archive_copy.site.url(HOSTILE_PATH))
-    archive = Archive.open(f"sqlite:///{archive_copy.db}", readonly=True)
+    art_id = add_revisions(archive_copy.url, archive_copy.site.url(HOSTILE_PATH))
+    archive = Archive.open(archive_copy.url, readonly=True)
     server = make_server(ArchiveApp(archive.engine), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -80,12 +80,14 @@ def test_archived_markup_is_shown_as_text(web: Any) -> None:
     assert HOSTILE_QUOTE not in page
     assert f'href="{crawled_.site.url(HOSTILE_PATH)}"' in page
     _, _, body = get("/search?q=consultation")
-    assert "&lt;script&gt;" in body.decode() and "<mark>consultation</mark>" in body.decode()
+    assert "<mark>consultation</mark>" in body.decode() and HOSTILE_QUOTE not in body.decode()
+    if crawled_.is_sqlite:  # PostgreSQL's snippet is another window of the text
+        assert "&lt;script&gt;" in body.decode()
 
 
 def test_only_http_links_to_originals(web: Any) -> None:
     get, crawled_, art_id = web
-    with sqlite3.connect(crawled_.db) as con:
+    with sql(crawled_.url) as con:
         con.execute("UPDATE articles SET url = 'javascript:alert(1)' WHERE id = ?", (art_id,))
     _, _, body = get(f"/articles/{art_id}")
     assert b"javascript:alert(1)" in body and b'href="javascript:' not in body
@@ -145,15 +147,18 @@ def test_revision_diff_page(web: Any) -> None:
 
 
 def test_errors_are_pages_or_json_and_nothing_writes(web: Any) -> None:
-    get, _, art_id = web
+    get, crawled_, art_id = web
     assert get("/articles/999999")[0] == 404
     assert get("/nowhere")[0] == 404
     assert get(f"/articles/{art_id}/revisions/9")[0] == 404
     assert get("/", method="POST")[0] == 405
+    bad = 400 if crawled_.is_sqlite else 200  # PostgreSQL's web-search syntax takes any text
     status, _, body = get("/search?q=%22harbour")
-    assert status == 400 and b"cannot search for" in body and b"Traceback" not in body
+    assert status == bad and b"Traceback" not in body
+    assert b"cannot search for" in body or bad == 200
     status, _, body = get("/search?q=harbour&since=yesterday")
     assert status == 400 and b"since: not a date" in body
     status, headers, body = get("/api/search?q=%22harbour")
-    assert status == 400 and "cannot search for" in json.loads(body)["error"]
+    assert status == bad
+    assert bad == 200 or "cannot search for" in json.loads(body)["error"]
     assert get("/", method="HEAD")[0] == 200

@@ -1,0 +1,83 @@
+"""The real PostgreSQL and Redis of the test machine (127.0.0.1), for the tests that need them.
+
+Elsewhere those tests skip with the reason; under ``CI=true`` a missing server fails them.
+Each PostgreSQL user gets a fresh schema of the ``test`` database (:func:`pg_schema`), each
+Redis user a fresh key prefix is not needed: it gets a database number nobody else uses, flushed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+__all__ = ["PG_URL", "REDIS_URL", "pg_base", "pg_schema", "redis_db"]
+
+PG_URL = os.environ.get("NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("NEWSVAULT_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+def _unavailable(what: str, exc: BaseException) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required under CI=true: {exc}")
+    pytest.skip(f"{what} not available: {exc}")
+
+
+def pg_base() -> str:
+    """The server's URL, or skip (fail under CI) when it cannot be reached."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        import psycopg  # noqa: F401
+
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # no driver or no server
+        _unavailable(f"PostgreSQL at {PG_URL}", exc)
+    return PG_URL
+
+
+@contextmanager
+def pg_schema(prefix: str = "nv") -> Iterator[str]:
+    """A URL whose search path is a new, empty schema, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    base = pg_base()
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def redis_db() -> Iterator[str]:
+    """The URL of a Redis database (1-15) nobody else uses now, empty, flushed afterwards."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+    except Exception as exc:
+        _unavailable(f"Redis at {REDIS_URL}", exc)
+    for db in range(1, 16):
+        c = redis.Redis.from_url(f"{REDIS_URL}/{db}")
+        if c.set("newsvault-test:claimed", str(os.getpid()), nx=True, ex=3600):
+            try:
+                yield f"{REDIS_URL}/{db}"
+            finally:
+                c.flushdb()
+                c.close()
+            return
+        c.close()
+    pytest.skip("no free Redis database (1-15)")
