@@ -28,11 +28,13 @@ __all__ = [
     "LineContext",
     "clean_lines",
     "clean_text",
+    "drop_social_embeds",
     "is_link_line",
     "link_texts",
     "norm_line",
     "paragraphs",
     "prune_tree",
+    "running_words",
     "unwrap_layout_tables",
     "words",
 ]
@@ -122,6 +124,40 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
     return removed
 
 
+_MAX_POST_WORDS = 120
+_EMBED_CLASS = re.compile(
+    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|text-post-media|"
+    r"fb-xfbml|reddit-embed|mastodon-embed|threads-embed", re.IGNORECASE
+)
+# the link a pasted social post ends with: the post's own address
+_POST_LINK = re.compile(
+    r"^https?://(www\.)?(twitter\.com|x\.com|mobile\.twitter\.com)/\w+/status/|"
+    r"^https?://(www\.)?instagram\.com/(p|reel|tv)/|^https?://(www\.)?tiktok\.com/@[^/]+/video/|"
+    r"^https?://bsky\.app/profile/[^/]+/post/|^https?://(www\.)?threads\.net/@[^/]+/post/|"
+    r"^https?://(www\.)?facebook\.com/[^/]+/posts/",
+    re.IGNORECASE,
+)
+
+
+def drop_social_embeds(tree: HtmlElement) -> int:
+    """Remove pasted social posts (tweet, Instagram, TikTok, Bluesky... blockquotes) in place;
+    return how many (mode 10). A post is known by its embed class or by a link to the post
+    itself, the shape every platform's embed code has."""
+    doomed = [
+        bq
+        for bq in tree.iter("blockquote")
+        if (
+            _EMBED_CLASS.search(bq.get("class") or "")
+            or any(_POST_LINK.match(a.get("href") or "") for a in bq.iter("a"))
+        )
+        # a post is short: a longer quote holding such a link is the article's own text
+        and words(bq.text_content()) <= _MAX_POST_WORDS
+    ]
+    for bq in doomed:
+        bq.drop_tree()
+    return len(doomed)
+
+
 def unwrap_layout_tables(tree: HtmlElement) -> int:
     """Turn tables used for page layout into plain blocks; return how many.
 
@@ -156,6 +192,44 @@ def _prose_chars(el: HtmlElement) -> int:
     return sum(
         len(t) for t in (p.text_content() for p in el.iter("p")) if words(t) >= _PROSE_WORDS
     )
+
+
+# blocks that hold a page's chrome, never its running text
+_CHROME_TAGS = frozenset((
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "select", "button", "svg", "iframe", "head",
+))
+_INLINE_TAGS = frozenset((
+    "span", "b", "i", "em", "strong", "u", "small", "sup", "sub", "abbr", "cite", "q", "mark",
+    "time", "font", "code", "br",
+))
+_RUN_WORDS = 12  # a block of at least this many words outside links is running text
+
+
+def running_words(tree: HtmlElement) -> int:
+    """Words of the page's running text: blocks of a dozen words or more outside links, menus,
+    headers, footers, forms and scripts, each block counted once (a cheap measure of how much
+    article a page can hold, to judge whether an extraction got all of it)."""
+    total = 0
+    stack: list[etree._Element] = [tree]
+    while stack:
+        el = stack.pop()
+        parts = [el.text or ""]
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _CHROME_TAGS:
+                parts.append(child.tail or "")
+                continue
+            if tag in _INLINE_TAGS:
+                parts.append(child.text_content())
+            else:
+                stack.append(child)
+                parts.append(" ")
+            parts.append(child.tail or "")
+        n = words("".join(parts))
+        if n >= _RUN_WORDS:
+            total += n
+    return total
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
