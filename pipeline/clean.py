@@ -28,7 +28,6 @@ __all__ = [
     "LineContext",
     "clean_lines",
     "clean_text",
-    "drop_social_embeds",
     "is_link_line",
     "link_texts",
     "norm_line",
@@ -122,40 +121,6 @@ def prune_tree(tree: HtmlElement, xpaths: Iterable[str] = (), css: Iterable[str]
         el.drop_tree() if isinstance(el, HtmlElement) else parent.remove(el)
         removed += 1
     return removed
-
-
-_MAX_POST_WORDS = 120
-_EMBED_CLASS = re.compile(
-    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|text-post-media|"
-    r"fb-xfbml|reddit-embed|mastodon-embed|threads-embed", re.IGNORECASE
-)
-# the link a pasted social post ends with: the post's own address
-_POST_LINK = re.compile(
-    r"^https?://(www\.)?(twitter\.com|x\.com|mobile\.twitter\.com)/\w+/status/|"
-    r"^https?://(www\.)?instagram\.com/(p|reel|tv)/|^https?://(www\.)?tiktok\.com/@[^/]+/video/|"
-    r"^https?://bsky\.app/profile/[^/]+/post/|^https?://(www\.)?threads\.net/@[^/]+/post/|"
-    r"^https?://(www\.)?facebook\.com/[^/]+/posts/",
-    re.IGNORECASE,
-)
-
-
-def drop_social_embeds(tree: HtmlElement) -> int:
-    """Remove pasted social posts (tweet, Instagram, TikTok, Bluesky... blockquotes) in place;
-    return how many (mode 10). A post is known by its embed class or by a link to the post
-    itself, the shape every platform's embed code has."""
-    doomed = [
-        bq
-        for bq in tree.iter("blockquote")
-        if (
-            _EMBED_CLASS.search(bq.get("class") or "")
-            or any(_POST_LINK.match(a.get("href") or "") for a in bq.iter("a"))
-        )
-        # a post is short: a longer quote holding such a link is the article's own text
-        and words(bq.text_content()) <= _MAX_POST_WORDS
-    ]
-    for bq in doomed:
-        bq.drop_tree()
-    return len(doomed)
 
 
 def unwrap_layout_tables(tree: HtmlElement) -> int:

@@ -24,7 +24,6 @@ from common.errors import ExtractionError, NotAnArticle
 from pipeline.clean import (
     LineContext,
     clean_lines,
-    drop_social_embeds,
     is_link_line,
     link_texts,
     norm_line,
@@ -193,7 +192,6 @@ def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str,
 
 def _prepare(tree: HtmlElement, opts: ExtractOptions) -> None:
     prune_tree(tree, opts.drop_xpaths, opts.drop_css)
-    drop_social_embeds(tree)
     unwrap_layout_tables(tree)
 
 

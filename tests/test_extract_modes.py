@@ -1,8 +1,8 @@
 """The failure modes of issue 19, each on a small page written for the test (no copied pages).
 
 Each test names its mode: 1 text outside ``<p>``, 2 table chrome, 3 teaser lists, 4 unnamed
-comment threads, 6 a first-pass fragment of a long page, 7 list articles, 8 malformed documents,
-10 social embeds.
+comment threads, 6 a first-pass fragment of a long page, 7 list articles, 8 malformed documents.
+(Mode 10, social embeds, is measured and left out: see bench/README.md.)
 """
 
 from __future__ import annotations
@@ -105,21 +105,6 @@ def test_mode8_malformed_page_is_recovered() -> None:
     assert "(part 0)." in text and "(part 5)." in text
 
 
-def test_mode10_social_embed_is_dropped() -> None:
-    tweet = (
-        "<blockquote class='twitter-tweet'><p lang='en'>Queue for the morning ferry already "
-        "reaches the chip shop, what a start to the new timetable everyone</p>&mdash; Island "
-        "Watcher (@islandwatch) <a href='https://twitter.com/islandwatch/status/1'>March 4, "
-        "2024</a></blockquote>"
-    )
-    page = _page(
-        f"<article><h1>Ferry timetable changes</h1>{_paras(3)}{tweet}{_paras(6)[-200:]}</article>"
-    )
-    text = extract_article(page, URL).text
-    assert "(part 2)." in text
-    assert "chip shop" not in text and "@islandwatch" not in text
-
-
 def test_mode4_unnamed_comment_thread_is_dropped() -> None:
     replies = "".join(
         f"<li><p><b>Reader{i}</b> wrote:</p><p>I take this boat every week and I think the new "
@@ -135,3 +120,18 @@ def test_mode4_unnamed_comment_thread_is_dropped() -> None:
     text = extract_article(page, URL).text
     assert "(part 5)." in text
     assert "wrote" not in text and "bus still does not wait" not in text
+
+
+def test_mode2_table_layout_keeps_story_and_drops_menu_rows() -> None:
+    menu = "".join(
+        f"<tr><td><a href='/{w.lower()}/'>{w}</a></td><td><a href='/{w.lower()}/x/'>{w} desk</a>"
+        f"</td><td><a href='/{w.lower()}/y/'>More {w}</a></td></tr>"
+        for w in ("News", "Sport", "Weather", "Letters", "Photos")
+    )
+    page = _page(
+        f"<table><tr><td><table>{menu}</table></td><td><h1>Ferry timetable changes</h1>"
+        f"{_paras(6)}</td></tr></table>"
+    )
+    text = extract_article(page, URL).text
+    assert "(part 0)." in text and "(part 5)." in text
+    assert "desk" not in text and "More Sport" not in text and "|" not in text
