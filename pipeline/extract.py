@@ -92,6 +92,7 @@ _MAX_LINK_SHARE = 0.5
 _LOGIN_MAX_WORDS = 150
 _RETRY_WORDS = 60
 _MAX_REPEATED_SHARE = 0.2
+_STORY_PARAGRAPH_WORDS = 25
 _FRAGMENT_SHARE = 0.5  # a first pass with less of the page's running text than this is retried
 _PUBLISHED_META = '//meta[@property="article:published_time"]/@content'
 _MODIFIED_META = '//meta[@property="article:modified_time"]/@content'
@@ -239,7 +240,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     tree = _parse(html)
     info = read_structured(tree)
     signals = page_signals(tree, url, is_article=info.is_article)
-    article_markup, listing, login = signals.article_markup, signals.listing_url, signals.login
+    article_markup, login = signals.article_markup, signals.login
     fields = _page_fields(tree, url, info)
     boxes = teaser_boxes(tree)
     ctx = LineContext(
@@ -262,6 +263,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         lines_again = drop_added_teasers(lines, clean_lines(raw_again, ctx), boxes)
         if words(" ".join(lines_again)) > words(" ".join(lines)) and not _repetitive(lines_again):
             raw, lines = raw_again, lines_again
+    listing = signals.listing_url
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
         # mostly headlines: an index page
@@ -272,6 +274,8 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     text = "\n\n".join(paras)
     if not article_markup and in_teasers(paras, boxes):
         listing = True  # the text is the summaries under linked headlines: a section front
+    if signals.home_url and sum(1 for p in paras if words(p) >= _STORY_PARAGRAPH_WORDS) < 3:
+        listing = True  # a home or topic page whose text is not a story
     n_words = words(text)
     if n_words < opts.min_words:
         raise NotAnArticle(f"too little text ({n_words} words)")

@@ -34,10 +34,12 @@ __all__ = [
 ]
 
 _NOT_ARTICLE_PATH = re.compile(
-    rf"/({'|'.join(LISTING_WORDS)}|topic|topics|sign-in|archive)(/|$|\?)"
-    r"|/page/\d+|[?&](s|q|search)=",
+    rf"/({'|'.join(LISTING_WORDS)}|sign-in|archive)(/|$|\?)|/page/\d+|[?&](s|q|search)=",
     re.IGNORECASE,
 )
+# a home or topic URL is usually a listing, but some are a story (a blog's front page showing one
+# post, a topic page that is an explainer): the text decides
+_MAYBE_LISTING_PATH = re.compile(r"/(topic|topics)(/|$|\?)", re.IGNORECASE)
 _LOGIN_WORDS = re.compile(
     r"log[ -]?in|sign[ -]?in|anmelden|einloggen|connexion|se connecter|iniciar sesi[oó]n|"
     r"acceder|accedi|entrar|登录|登入|ログイン",
@@ -59,11 +61,13 @@ _TEASER_LINE_WORDS = 6
 
 @dataclass(frozen=True, slots=True)
 class PageSignals:
-    """article_markup: the markup says it is an article. listing_url: the URL is a home, tag,
-    category, search or pagination page. login: a password form on a page named "log in"."""
+    """article_markup: the markup says it is an article. listing_url: the URL is a tag, category,
+    search or pagination page. home_url: a home or topic page, a listing unless its text is a
+    story. login: a password form on a page named "log in"."""
 
     article_markup: bool
     listing_url: bool
+    home_url: bool
     login: bool
 
 
@@ -88,8 +92,9 @@ def page_signals(tree: HtmlElement, url: str, *, is_article: bool) -> PageSignal
         _LOGIN_WORDS.search(f"{url} {first_text(tree, '//title/text()') or ''}")
     )
     parts = urlsplit(url)
-    listing = bool(_NOT_ARTICLE_PATH.search(url)) or (parts.path in ("", "/") and not parts.query)
-    return PageSignals(article_markup, listing, login)
+    listing = bool(_NOT_ARTICLE_PATH.search(url))
+    home = bool(_MAYBE_LISTING_PATH.search(url)) or (parts.path in ("", "/") and not parts.query)
+    return PageSignals(article_markup, listing, home and not listing, login)
 
 
 def teaser_boxes(tree: HtmlElement) -> list[str]:

@@ -7,8 +7,10 @@ comment threads, 6 a first-pass fragment of a long page, 7 list articles, 8 malf
 
 from __future__ import annotations
 
+import pytest
 from lxml.html import fromstring
 
+from common.errors import NotAnArticle
 from pipeline.clean import running_words
 from pipeline.extract import extract_article
 
@@ -135,3 +137,16 @@ def test_mode2_table_layout_keeps_story_and_drops_menu_rows() -> None:
     text = extract_article(page, URL).text
     assert "(part 0)." in text and "(part 5)." in text
     assert "desk" not in text and "More Sport" not in text and "|" not in text
+
+
+def test_blog_front_page_showing_one_post_is_an_article() -> None:
+    page = _page(f"<main><article><h1>Ferry timetable changes</h1>{_paras(5)}</article></main>")
+    assert "(part 4)." in extract_article(page, "https://harbour-diary.example/").text
+
+
+def test_home_page_of_headlines_is_still_a_listing() -> None:
+    links = "".join(
+        f"<li><a href='/2024/03/s{i}/'>Headline {i} on the quay</a></li>" for i in range(9)
+    )
+    with pytest.raises(NotAnArticle):
+        extract_article(_page(f"<main><ul>{links}</ul></main>"), "https://harbour-diary.example/")
