@@ -33,6 +33,7 @@ __all__ = [
     "norm_line",
     "paragraphs",
     "prune_tree",
+    "running_words",
     "unwrap_layout_tables",
     "words",
 ]
@@ -156,6 +157,44 @@ def _prose_chars(el: HtmlElement) -> int:
     return sum(
         len(t) for t in (p.text_content() for p in el.iter("p")) if words(t) >= _PROSE_WORDS
     )
+
+
+# blocks that hold a page's chrome, never its running text
+_CHROME_TAGS = frozenset((
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "select", "button", "svg", "iframe", "head",
+))
+_INLINE_TAGS = frozenset((
+    "span", "b", "i", "em", "strong", "u", "small", "sup", "sub", "abbr", "cite", "q", "mark",
+    "time", "font", "code", "br",
+))
+_RUN_WORDS = 12  # a block of at least this many words outside links is running text
+
+
+def running_words(tree: HtmlElement) -> int:
+    """Words of the page's running text: blocks of a dozen words or more outside links, menus,
+    headers, footers, forms and scripts, each block counted once (a cheap measure of how much
+    article a page can hold, to judge whether an extraction got all of it)."""
+    total = 0
+    stack: list[etree._Element] = [tree]
+    while stack:
+        el = stack.pop()
+        parts = [el.text or ""]
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _CHROME_TAGS:
+                parts.append(child.tail or "")
+                continue
+            if tag in _INLINE_TAGS:
+                parts.append(child.text_content())
+            else:
+                stack.append(child)
+                parts.append(" ")
+            parts.append(child.tail or "")
+        n = words("".join(parts))
+        if n >= _RUN_WORDS:
+            total += n
+    return total
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:

@@ -13,9 +13,12 @@ usable text), then filter its lines (:func:`pipeline.clean.clean_lines`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
+
+from lxml import etree
 
 from common.errors import ExtractionError, NotAnArticle
 from pipeline.clean import (
@@ -23,14 +26,23 @@ from pipeline.clean import (
     clean_lines,
     is_link_line,
     link_texts,
+    norm_line,
     paragraphs,
     prune_tree,
+    running_words,
     unwrap_layout_tables,
     words,
 )
 from pipeline.markdown import article_markdown, markdown_blocks, page_links
 from pipeline.metadata import TAG_SPLIT, clean_title, iso_date, published_date, split_list
-from pipeline.pagetype import first_text, in_teasers, page_signals, teaser_boxes
+from pipeline.pagetype import (
+    drop_added_teasers,
+    drop_teasers,
+    first_text,
+    in_teasers,
+    page_signals,
+    teaser_boxes,
+)
 from pipeline.paywall import Paywall, drop_walled, find_paywall
 from pipeline.structured import StructuredInfo, read_structured
 
@@ -85,11 +97,14 @@ _MIN_PARAGRAPH_WORDS = 12  # an article has at least one paragraph of running te
 _MAX_LINK_SHARE = 0.5
 _LOGIN_MAX_WORDS = 150
 _RETRY_WORDS = 60
+_MAX_REPEATED_SHARE = 0.2
+_STORY_PARAGRAPH_WORDS = 25
+_FRAGMENT_SHARE = 0.5  # a first pass with less of the page's running text than this is retried
 _PUBLISHED_META = '//meta[@property="article:published_time"]/@content'
 _MODIFIED_META = '//meta[@property="article:modified_time"]/@content'
 
 
-def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
+def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool, fast: bool) -> Any:
     """One trafilatura run: precision mode on its own extractor (fast, and on news pages more
     precise with our filters than with its readability/jusText fallbacks), or balanced mode with
     the fallbacks for pages where precision mode finds no usable text."""
@@ -101,7 +116,7 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool) -> Any:
         include_comments=False,
         include_tables=True,
         favor_precision=precision,
-        fast=precision,
+        fast=fast,
         with_metadata=False,
     )
 
@@ -134,12 +149,28 @@ def _metadata(tree: HtmlElement, url: str) -> Any:
     return meta
 
 
+_P_TAG = re.compile(r"<p[\s>]", re.IGNORECASE)
+_MIN_RAW_PARAGRAPHS = 3
+
+
 def _parse(html: str) -> HtmlElement:
+    """The page's tree. libxml2 gives up on some malformed documents (a stray ``</html>`` inside
+    an unclosed table drops the rest of the page): when its tree holds fewer than half of the
+    paragraphs written in the source, parse again with html5lib, which follows the browsers'
+    recovery rules (mode 8)."""
     from trafilatura.utils import load_html
 
     tree = load_html(html)
     if tree is None or tree.find(".//body") is None and len(tree) < 1:
         raise ExtractionError("not parsable as HTML")
+    written = len(_P_TAG.findall(html))
+    if written >= _MIN_RAW_PARAGRAPHS and 2 * sum(1 for _ in tree.iter("p")) < written:
+        import html5lib
+
+        recovered = html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
+        again = load_html(etree.tostring(recovered, encoding="unicode"))
+        if again is not None:
+            tree = again
     return tree
 
 
@@ -174,22 +205,42 @@ def _prepare(tree: HtmlElement, opts: ExtractOptions, wall: Paywall) -> None:
 
 
 def _body_lines(
-    tree: HtmlElement, url: str, opts: ExtractOptions, precision: bool, wall: Paywall
+    tree: HtmlElement, url: str, precision: bool, fast: bool
 ) -> tuple[list[str], Any]:
-    """trafilatura's text of the pruned tree, as non-empty lines, and its Markdown blocks."""
-    _prepare(tree, opts, wall)
+    """trafilatura's text of the prepared tree, as non-empty lines, and its Markdown blocks."""
     links = page_links(tree, url)
-    doc = _trafilatura_doc(tree, url, precision=precision)
+    doc = _trafilatura_doc(tree, url, precision=precision, fast=fast)
     if not doc:
         return [], []
     lines = [line for line in str(doc.text or "").splitlines() if line.strip()]
     return lines, markdown_blocks(doc.body, links)
 
 
-def _usable(lines: list[str], opts: ExtractOptions) -> bool:
-    return words(" ".join(lines)) >= max(opts.min_words, _RETRY_WORDS) and any(
-        words(line) >= _MIN_PARAGRAPH_WORDS for line in lines
+def _usable(lines: list[str], opts: ExtractOptions, running: int) -> bool:
+    """Is the first pass the article? Enough words, one paragraph of running text, and not a
+    small fragment of a page that holds much more running text (mode 6: a first section
+    accepted on a long page)."""
+    n = words(" ".join(lines))
+    return (
+        n >= max(opts.min_words, _RETRY_WORDS)
+        and any(words(line) >= _MIN_PARAGRAPH_WORDS for line in lines)
+        and n >= _FRAGMENT_SHARE * running
     )
+
+
+def _repetitive(lines: list[str]) -> bool:
+    """True when a good part of the text is paragraphs said twice: the retry read a page's
+    hidden copies (AMP blocks, data islands) as well as the article."""
+    seen: set[str] = set()
+    repeated = total = 0
+    for line in lines:
+        n = words(line)
+        total += n
+        if n >= _MIN_PARAGRAPH_WORDS:
+            key = norm_line(line)
+            repeated += n if key in seen else 0
+            seen.add(key)
+    return repeated > _MAX_REPEATED_SHARE * max(1, total)
 
 
 def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
@@ -204,9 +255,9 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     info = read_structured(tree)
     wall = find_paywall(tree)
     signals = page_signals(tree, url, is_article=info.is_article)
-    article_markup, listing, login = signals.article_markup, signals.listing_url, signals.login
+    article_markup, login = signals.article_markup, signals.login
     fields = _page_fields(tree, url, info)
-    boxes = [] if article_markup else teaser_boxes(tree)
+    boxes = teaser_boxes(tree)
     ctx = LineContext(
         title=fields["title"],
         authors=fields["authors"],
@@ -214,23 +265,32 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         drop_lines=opts.drop_lines,
         structured_body=info.body,
     )
-    raw, blocks = _body_lines(tree, url, opts, precision=True, wall=wall)
+    _prepare(tree, opts, wall)
+    running = running_words(tree)
+    raw, blocks = _body_lines(tree, url, precision=True, fast=True)
     lines = clean_lines(raw, ctx)
-    if not _usable(lines, opts):
-        # precision mode sometimes keeps only a paywall or a notice: try its balanced mode once
-        # (trafilatura changes the tree it is given, so parse again)
-        raw_again, blocks_again = _body_lines(_parse(html), url, opts, False, wall)
-        lines_again = clean_lines(raw_again, ctx)
-        if words(" ".join(lines_again)) > words(" ".join(lines)):
+    if not _usable(lines, opts, running):
+        # precision mode sometimes keeps only a paywall, a notice or the first section: try its
+        # balanced mode once (trafilatura changes the tree it is given, so parse again)
+        again = _parse(html)
+        _prepare(again, opts, wall)
+        raw_again, blocks_again = _body_lines(again, url, precision=False, fast=False)
+        lines_again = drop_added_teasers(lines, clean_lines(raw_again, ctx), boxes)
+        if words(" ".join(lines_again)) > words(" ".join(lines)) and not _repetitive(lines_again):
             raw, lines, blocks = raw_again, lines_again, blocks_again
+    listing = signals.listing_url
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
         # mostly headlines: an index page
         listing = link_words > _MAX_LINK_SHARE * max(1, sum(words(line) for line in raw))
+    if not in_teasers(paragraphs(lines), boxes):
+        lines = drop_teasers(lines, boxes)
     paras = paragraphs(lines)
     text = "\n\n".join(paras)
-    if in_teasers(paras, boxes):
+    if not article_markup and in_teasers(paras, boxes):
         listing = True  # the text is the summaries under linked headlines: a section front
+    if signals.home_url and sum(1 for p in paras if words(p) >= _STORY_PARAGRAPH_WORDS) < 3:
+        listing = True  # a home or topic page whose text is not a story
     n_words = words(text)
     if n_words < opts.min_words:
         raise NotAnArticle(f"too little text ({n_words} words)")

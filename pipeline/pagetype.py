@@ -21,35 +21,53 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from common.urls import LISTING_WORDS
-from pipeline.clean import norm_line
+from pipeline.clean import norm_line, words
 
-__all__ = ["PageSignals", "first_text", "in_teasers", "page_signals", "teaser_boxes"]
+__all__ = [
+    "PageSignals",
+    "drop_added_teasers",
+    "drop_teasers",
+    "first_text",
+    "in_teasers",
+    "page_signals",
+    "teaser_boxes",
+]
 
 _NOT_ARTICLE_PATH = re.compile(
-    rf"/({'|'.join(LISTING_WORDS)}|topic|topics|sign-in|archive)(/|$|\?)"
-    r"|/page/\d+|[?&](s|q|search)=",
+    rf"/({'|'.join(LISTING_WORDS)}|sign-in|archive)(/|$|\?)|/page/\d+|[?&](s|q|search)=",
     re.IGNORECASE,
 )
+# a home or topic URL is usually a listing, but some are a story (a blog's front page showing one
+# post, a topic page that is an explainer): the text decides
+_MAYBE_LISTING_PATH = re.compile(r"/(topic|topics)(/|$|\?)", re.IGNORECASE)
 _LOGIN_WORDS = re.compile(
     r"log[ -]?in|sign[ -]?in|anmelden|einloggen|connexion|se connecter|iniciar sesi[oó]n|"
     r"acceder|accedi|entrar|登录|登入|ログイン",
     re.IGNORECASE,
 )
 _ARTICLE_OG_TYPES = {"article", "news", "blog", "blogposting", "newsarticle", "video.other"}
-_LINKED_HEADINGS = "//h2[.//a] | //h3[.//a] | //h4[.//a] | //a[.//h2 or .//h3 or .//h4]"
+# a headline that links to another page (not "#" toggles of an FAQ or an accordion)
+_TO_PAGE = "@href and not(starts-with(@href, '#')) and not(starts-with(@href, 'javascript'))"
+_LINKED_HEADINGS = (
+    f"//h2[.//a[{_TO_PAGE}]] | //h3[.//a[{_TO_PAGE}]] | //h4[.//a[{_TO_PAGE}]]"
+    f" | //a[({_TO_PAGE}) and (.//h2 or .//h3 or .//h4)]"
+)
 _MIN_TEASERS = 4
 _MAX_TEASER_CHARS = 800
 _PROBE_CHARS = 60
 _TEASER_SHARE = 0.6
+_TEASER_LINE_WORDS = 6
 
 
 @dataclass(frozen=True, slots=True)
 class PageSignals:
-    """article_markup: the markup says it is an article. listing_url: the URL is a home, tag,
-    category, search or pagination page. login: a password form on a page named "log in"."""
+    """article_markup: the markup says it is an article. listing_url: the URL is a tag, category,
+    search or pagination page. home_url: a home or topic page, a listing unless its text is a
+    story. login: a password form on a page named "log in"."""
 
     article_markup: bool
     listing_url: bool
+    home_url: bool
     login: bool
 
 
@@ -74,8 +92,9 @@ def page_signals(tree: HtmlElement, url: str, *, is_article: bool) -> PageSignal
         _LOGIN_WORDS.search(f"{url} {first_text(tree, '//title/text()') or ''}")
     )
     parts = urlsplit(url)
-    listing = bool(_NOT_ARTICLE_PATH.search(url)) or (parts.path in ("", "/") and not parts.query)
-    return PageSignals(article_markup, listing, login)
+    listing = bool(_NOT_ARTICLE_PATH.search(url))
+    home = bool(_MAYBE_LISTING_PATH.search(url)) or (parts.path in ("", "/") and not parts.query)
+    return PageSignals(article_markup, listing, home and not listing, login)
 
 
 def teaser_boxes(tree: HtmlElement) -> list[str]:
@@ -98,3 +117,47 @@ def in_teasers(paras: list[str], boxes: list[str]) -> bool:
         probe = norm_line(para)[:_PROBE_CHARS]
         hit.update(i for i, box in enumerate(boxes) if probe in box)
     return len(hit) >= max(_MIN_TEASERS - 1, _TEASER_SHARE * len(paras))
+
+
+def _box_hits(para: str, boxes: list[str]) -> list[int]:
+    probe = norm_line(para)[:_PROBE_CHARS]
+    return [i for i, box in enumerate(boxes) if probe in box]
+
+
+def drop_added_teasers(first: list[str], again: list[str], boxes: list[str]) -> list[str]:
+    """The retry's lines without the teaser summaries it added to the first pass's text: a line
+    the first pass did not have needs evidence, and sitting in one of three or more teaser boxes
+    is evidence against it, unless those lines outweigh the story (a list article whose first
+    pass kept only the introduction)."""
+    had = set(first)
+    hits = [[] if line in had else _box_hits(line, boxes) for line in again]
+    teaser_words = sum(words(line) for line, h in zip(again, hits, strict=True) if h)
+    if len({i for h in hits for i in h}) < _MIN_TEASERS - 1 or teaser_words >= sum(
+        words(line) for line in first
+    ):
+        return again  # more "teasers" than story: the items of a list article
+    return [line for line, h in zip(again, hits, strict=True) if not h]
+
+
+def drop_teasers(lines: list[str], boxes: list[str]) -> list[str]:
+    """Drop a teaser list after the story (mode 3): the trailing lines that each sit in a small
+    box around a linked headline, when three boxes or more are hit and the story before them is
+    longer than they are. (One hit is a short post whose title links to itself; a list article
+    is mostly such items, and stays.)"""
+    if not boxes:
+        return lines
+    hits = [
+        _box_hits(line, boxes) if words(line) >= _TEASER_LINE_WORDS else [] for line in lines
+    ]
+    start = len(lines)
+    seen: set[int] = set()
+    # walk back over the tail: teaser summaries, and the short lines between them (headlines)
+    while start > 0 and (hits[start - 1] or words(lines[start - 1]) < _TEASER_LINE_WORDS):
+        start -= 1
+        seen.update(hits[start])
+    while start < len(lines) and not hits[start]:
+        start += 1  # the tail starts at its first summary
+    tail_words = sum(words(line) for line in lines[start:])
+    if len(seen) < _MIN_TEASERS - 1 or tail_words >= sum(words(ln) for ln in lines[:start]):
+        return lines
+    return lines[:start]
