@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Usage", "run_watched"]
+__all__ = ["Usage", "run_watched", "tree_pss"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -173,3 +173,10 @@ def _reap(pids: set[int], timeout: float = 20.0) -> None:
                     pending.discard(pid)
         if pending:
             time.sleep(0.05)
+
+
+def tree_pss(root: int, *, exclude: frozenset[int] = frozenset()) -> tuple[int, int]:
+    """(summed PSS in bytes, number of processes) of ``root``'s descendants (``root`` itself
+    and ``exclude`` left out): what the processes a program started take now."""
+    pids = _descendants(root, _parents(), set()) - {root} - exclude
+    return sum(_pss(p) for p in pids), len(pids)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import re
+import typing
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -27,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "RecheckRule",
     "Source",
     "config_path_from_env",
+    "config_schema",
     "load_config",
     "parse_config",
 ]
@@ -78,6 +81,9 @@ class CrawlSettings(_Frozen):
     timeout: float = Field(30.0, gt=0, le=600)
     max_page_bytes: int = Field(5_000_000, ge=10_000)
     extract_timeout: float = Field(60.0, gt=0, le=3600)
+    # headless Chromium for sources with ``render: auto|always``: its path, a page's time limit
+    chromium: str = "/usr/bin/chromium"
+    render_timeout: float = Field(20.0, gt=0, le=600)
 
 
 def _parse_duration(value: Any) -> Any:
@@ -98,12 +104,26 @@ def _parse_duration(value: Any) -> Any:
     return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2)])
 
 
-Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhdw]?\s*$"},
+            ],
+            "description": "seconds, or a number with s, m, h, d or w: '2d'",
+        }
+    ),
+]
 
 
 class RecheckRule(_Frozen):
     """Articles published less than ``younger_than`` ago are fetched again once ``every`` has
     passed since their last fetch (``0``: every run)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_timedelta="float")
 
     younger_than: Duration
     every: Duration = timedelta(0)
@@ -117,6 +137,8 @@ _DEFAULT_RECHECK = (
 
 class IncrementalSettings(_Frozen):
     """What second and later runs fetch again (see docs/config.md, "incremental")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_timedelta="float")
 
     enabled: bool = True
     recheck: tuple[RecheckRule, ...] = _DEFAULT_RECHECK
@@ -221,6 +243,9 @@ class Source(_Frozen):
     article_urls: tuple[str, ...] = ()
     schedule: str | None = None
     clean: CleanRules = CleanRules()
+    # run the page's scripts in headless Chromium: never; auto (only a page whose static HTML
+    # yields no article); always (every article page)
+    render: Literal["never", "auto", "always"] = "never"
 
     @field_validator("name")
     @classmethod
@@ -318,6 +343,16 @@ class Config(_Frozen):
         return tuple(s.name for s in self.sources)
 
 
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of config.yaml, as published in docs/config.schema.json (editors complete
+    and check keys with it). Regenerate that file with ``make schema``."""
+    schema = Config.model_json_schema(mode="validation")
+    schema["properties"].pop("path", None)
+    schema["title"] = "newsvault config.yaml"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
 def config_path_from_env() -> Path:
     """``NEWSVAULT_CONFIG`` if set, else ./config.yaml."""
     return Path(os.environ.get("NEWSVAULT_CONFIG") or DEFAULT_CONFIG_PATH)
@@ -357,6 +392,36 @@ def _loc(loc: tuple[int | str, ...], data: Any) -> str:
     return out or "(top level)"
 
 
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The config model that holds the key at ``loc`` (None when the path leaves the models)."""
+    model: type[BaseModel] = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        inner = [field.annotation, *typing.get_args(field.annotation)]
+        found = [t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not found:
+            return None
+        model = found[0]
+    return model
+
+
+def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+    """``"; did you mean 'x'?"`` for an unknown key close to a known one, else ``""``."""
+    import difflib
+
+    model = _model_at(loc[:-1])
+    key = loc[-1] if loc else None
+    if model is None or not isinstance(key, str):
+        return ""
+    known = [k for k in model.model_fields if k != "path"]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _resolve_database(url: str, base: Path | None) -> str:
     prefix = "sqlite:///"
     if base is None or not url.startswith(prefix):
@@ -385,7 +450,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
             where = _loc(tuple(err["loc"]), data)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown key"
+                msg = "unknown key" + _did_you_mean(tuple(err["loc"]))
             problems.append(f"{label}: {where}: {msg}")
         raise ConfigError("\n".join(problems)) from None
     if path is not None:

@@ -16,6 +16,8 @@ __all__ = ["NEWSVAULT_DEFAULTS", "scrapy_settings"]
 NEWSVAULT_DEFAULTS: dict[str, Any] = {
     # Permit loopback/private/link-local targets (tests, the demo, intranet sites).
     "NEWSVAULT_ALLOW_PRIVATE_NETWORKS": False,
+    # Headless Chromium for sources with render: auto|always (Playwright's executable_path).
+    "NEWSVAULT_CHROMIUM": "/usr/bin/chromium",
     # SQLAlchemy URL of the archive.
     "NEWSVAULT_DATABASE": "sqlite:///newsvault.db",
     # Seconds one page's extraction may take in a worker before it is abandoned (0: no limit).
@@ -30,6 +32,8 @@ NEWSVAULT_DEFAULTS: dict[str, Any] = {
     "NEWSVAULT_PROGRESS": None,
     # Seconds between progress reports; 0 switches progress off.
     "NEWSVAULT_PROGRESS_INTERVAL": 0,
+    # Seconds one page's rendering may take in headless Chromium.
+    "NEWSVAULT_RENDER_TIMEOUT": 20.0,
     # Re-check rules: ((younger_than_seconds, every_seconds), ...) in increasing age order.
     "NEWSVAULT_RECHECK": ((172800.0, 0.0), (1209600.0, 86400.0)),
     # Articles written per transaction (at most); 1 writes each article alone.
@@ -55,6 +59,8 @@ def scrapy_settings(
     return {
         **NEWSVAULT_DEFAULTS,
         "NEWSVAULT_ALLOW_PRIVATE_NETWORKS": c.allow_private_networks,
+        "NEWSVAULT_CHROMIUM": c.chromium,
+        "NEWSVAULT_RENDER_TIMEOUT": c.render_timeout,
         "NEWSVAULT_DATABASE": config.database,
         "NEWSVAULT_EXTRACT_TIMEOUT": c.extract_timeout,
         "NEWSVAULT_EXTRACT_WORKERS": workers,
@@ -103,6 +109,7 @@ def scrapy_settings(
         },
         "ITEM_PIPELINES": {
             "pipeline.pipelines.ExtractPipeline": 100,
+            "pipeline.render.RenderPipeline": 150,
             "pipeline.pipelines.DedupePipeline": 200,
             "pipeline.pipelines.StorePipeline": 300,
         },

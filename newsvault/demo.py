@@ -11,7 +11,7 @@ from common.config import Config, parse_config
 from common.errors import StorageError
 from newsvault.sitesrv import LocalSite
 
-__all__ = ["DEMO_SITE", "demo_config", "run_demo"]
+__all__ = ["DEMO_SITE", "demo_config", "next_steps", "run_demo"]
 
 DEMO_SITE = Path(__file__).parent / "demo_site"
 
@@ -80,5 +80,19 @@ def run_demo(db_path: Path, print_summary: Callable[[Sequence[Any]], None]) -> i
         f"    start_urls: [{base}/]\n",
         encoding="utf-8",
     )
-    print(f"Explore it: newsvault export --config {cfg_path}")
+    print(next_steps(cfg_path.resolve(), shown["id"]))
     return 0
+
+
+def next_steps(config_path: Path, article_id: int) -> str:
+    """What to run after the demo: explore its archive, then start one's own."""
+    return (
+        "Next steps: explore the demo archive\n"
+        f"  export NEWSVAULT_CONFIG={config_path}\n"
+        "  newsvault search harbour        # full-text search, best matches first\n"
+        f"  newsvault show {article_id:<17}# one article; `history {article_id}`: its revisions\n"
+        "  newsvault serve                 # browse and search at http://127.0.0.1:8080\n"
+        "then archive your own sites:\n"
+        "  newsvault init my-archive && cd my-archive\n"
+        "  newsvault sources add https://www.example.com"
+    )

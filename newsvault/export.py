@@ -24,6 +24,8 @@ EXPORT_FIELDS = (
     "tags",
     "image_url",
     "text",
+    "markdown",
+    "paywalled",
     "first_fetched_at",
     "fetched_at",
     "revisions",

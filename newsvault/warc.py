@@ -100,7 +100,13 @@ def write_warc(
             "WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID")
         )
         meta = json.dumps(
-            {"source": fetch.source, "article_url": fetch.article_url, "status": fetch.status},
+            {
+                "source": fetch.source,
+                "article_url": fetch.article_url,
+                "status": fetch.status,
+                "paywalled": fetch.paywalled,
+                "rendered": fetch.rendered,
+            },
             ensure_ascii=False,
         ).encode("utf-8")
         metadata = writer.create_warc_record(

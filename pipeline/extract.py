@@ -28,8 +28,10 @@ from pipeline.clean import (
     unwrap_layout_tables,
     words,
 )
+from pipeline.markdown import article_markdown, markdown_blocks, page_links
 from pipeline.metadata import TAG_SPLIT, clean_title, iso_date, published_date, split_list
 from pipeline.pagetype import first_text, in_teasers, page_signals, teaser_boxes
+from pipeline.paywall import Paywall, drop_walled, find_paywall
 from pipeline.structured import StructuredInfo, read_structured
 
 if TYPE_CHECKING:
@@ -58,7 +60,9 @@ class Article:
     """One extracted article. Dates are ISO 8601 strings (a date or a date-time), or None.
 
     ``text``: paragraphs separated by one blank line, the title not repeated; a list is one
-    paragraph with one item per line (no markers).
+    paragraph with one item per line (no markers). ``markdown``: the same lines as Markdown
+    (:mod:`pipeline.markdown`). ``paywalled``: the page says the article is not free; the text
+    is then its free teaser (:mod:`pipeline.paywall`).
     """
 
     url: str
@@ -73,6 +77,8 @@ class Article:
     description: str | None = None
     tags: tuple[str, ...] = field(default=())
     image_url: str | None = None
+    markdown: str = ""
+    paywalled: bool = False
 
 
 _MIN_PARAGRAPH_WORDS = 12  # an article has at least one paragraph of running text
@@ -160,16 +166,24 @@ def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str,
     }
 
 
-def _prepare(tree: HtmlElement, opts: ExtractOptions) -> None:
+def _prepare(tree: HtmlElement, opts: ExtractOptions, wall: Paywall) -> None:
+    if wall.paywalled:
+        drop_walled(tree, wall)
     prune_tree(tree, opts.drop_xpaths, opts.drop_css)
     unwrap_layout_tables(tree)
 
 
-def _body_lines(tree: HtmlElement, url: str, opts: ExtractOptions, precision: bool) -> list[str]:
-    """trafilatura's text of the pruned tree, as non-empty lines."""
-    _prepare(tree, opts)
+def _body_lines(
+    tree: HtmlElement, url: str, opts: ExtractOptions, precision: bool, wall: Paywall
+) -> tuple[list[str], Any]:
+    """trafilatura's text of the pruned tree, as non-empty lines, and its Markdown blocks."""
+    _prepare(tree, opts, wall)
+    links = page_links(tree, url)
     doc = _trafilatura_doc(tree, url, precision=precision)
-    return [line for line in str(doc.text or "").splitlines() if line.strip()] if doc else []
+    if not doc:
+        return [], []
+    lines = [line for line in str(doc.text or "").splitlines() if line.strip()]
+    return lines, markdown_blocks(doc.body, links)
 
 
 def _usable(lines: list[str], opts: ExtractOptions) -> bool:
@@ -188,6 +202,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         raise NotAnArticle("empty page")
     tree = _parse(html)
     info = read_structured(tree)
+    wall = find_paywall(tree)
     signals = page_signals(tree, url, is_article=info.is_article)
     article_markup, listing, login = signals.article_markup, signals.listing_url, signals.login
     fields = _page_fields(tree, url, info)
@@ -199,15 +214,15 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         drop_lines=opts.drop_lines,
         structured_body=info.body,
     )
-    raw = _body_lines(tree, url, opts, precision=True)
+    raw, blocks = _body_lines(tree, url, opts, precision=True, wall=wall)
     lines = clean_lines(raw, ctx)
     if not _usable(lines, opts):
         # precision mode sometimes keeps only a paywall or a notice: try its balanced mode once
         # (trafilatura changes the tree it is given, so parse again)
-        raw_again = _body_lines(_parse(html), url, opts, precision=False)
+        raw_again, blocks_again = _body_lines(_parse(html), url, opts, False, wall)
         lines_again = clean_lines(raw_again, ctx)
         if words(" ".join(lines_again)) > words(" ".join(lines)):
-            raw, lines = raw_again, lines_again
+            raw, lines, blocks = raw_again, lines_again, blocks_again
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
         # mostly headlines: an index page
@@ -225,7 +240,8 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         raise NotAnArticle("the page is a listing or search page")
     if login and n_words < _LOGIN_MAX_WORDS and not article_markup:
         raise NotAnArticle("the page is a login form")
-    return Article(url=url, text=text, **fields)
+    markdown = article_markdown(blocks, lines)
+    return Article(url=url, text=text, markdown=markdown, paywalled=wall.paywalled, **fields)
 
 
 def extract_article(html: str | bytes, url: str, opts: ExtractOptions | None = None) -> Article:

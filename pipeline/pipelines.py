@@ -38,6 +38,7 @@ from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
 from pipeline.extract_worker import PRELOAD, PageResult, extract_page, extract_timed, init_worker
 from pipeline.records import article_record
+from pipeline.render import RenderItem, render_mode
 
 __all__ = [
     "DedupePipeline",
@@ -68,6 +69,7 @@ class Extracted:
     packed_body: tuple[str, bytes] | None = None
     simhash: int | None = None
     has_simhash: bool = False
+    rendered: bytes | None = None  # the DOM the article was extracted from, if rendered
 
 
 def _preload() -> list[str]:
@@ -106,6 +108,7 @@ class ExtractPipeline:
         self.stats = stats
         self.crawler = crawler
         self.opts = ExtractOptions()
+        self.render = "never"  # the source's render: setting, as it can be honoured here
         self.pool: Executor | None = None
         self._starts: Any = None  # the pool's shared start-time array
         self._busy: asyncio.Semaphore | None = None
@@ -127,6 +130,8 @@ class ExtractPipeline:
         source = getattr(spider, "source", None)
         if isinstance(source, Source):
             self.opts = extract_options(source)
+            chromium = self.crawler.settings.get("NEWSVAULT_CHROMIUM") if self.crawler else ""
+            self.render = render_mode(source, chromium or "")
         if self.workers > 0:
             self.pool = self._new_pool()
 
@@ -209,9 +214,13 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
+        if self.render == "always":
+            return RenderItem(item, self.opts)  # pipeline.render renders and extracts it
         try:
             result = await self._extract(item)
         except NotAnArticle as exc:
+            if self.render == "auto":
+                return RenderItem(item, self.opts, str(exc))
             raise _skip(self.stats, f"not an article: {item.url}: {exc}") from None
         except ExtractionError as exc:
             return FailureItem(item.url, item.source, "extraction", str(exc), item.status)
@@ -436,6 +445,7 @@ class StorePipeline:
             body=body,
             headers=page.headers,
             lastmod=page.lastmod,
+            rendered=item.rendered,
         )
         self.writer.add(record, fetch)
         return item

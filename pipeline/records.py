@@ -39,4 +39,6 @@ def article_record(
         tags=tuple(article.tags),
         image_url=article.image_url,
         simhash=simhash,
+        markdown=article.markdown,
+        paywalled=article.paywalled,
     )

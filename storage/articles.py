@@ -272,4 +272,5 @@ def _differs(art: Article, rec: ArticleRecord) -> bool:
 def _add_fetch(
     s: Session, run_id: int | None, article_id: int, fetch: FetchRecord, digest: str
 ) -> None:
-    s.add(Fetch(**fetch_columns(fetch, run_id, article_id, digest)))
+    rendered = put_body(s, fetch.rendered) if fetch.rendered is not None else None
+    s.add(Fetch(**fetch_columns(fetch, run_id, article_id, digest, rendered)))

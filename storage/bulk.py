@@ -144,7 +144,8 @@ def save_plain_new(
     if dialect not in ("sqlite", "postgresql") or not items:
         return set()
     fetched_keys = [canonical_url(fetch.url) for _, fetch in items]
-    plain = _plain(s, items, fetched_keys, distance)
+    # a rendered page (two bodies) is saved one by one, after these
+    plain = [i for i in _plain(s, items, fetched_keys, distance) if items[i][1].rendered is None]
     if not plain:
         return set()
     bodies: dict[str, dict[str, Any]] = {}

@@ -8,6 +8,8 @@ migrations in ``storage/migrations``, applied automatically by :func:`open_engin
 
 from __future__ import annotations
 
+import functools
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -112,6 +114,8 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
         given = given if isinstance(given, str) else " ".join(given)
         options = f"{given} -c default_transaction_read_only=on".strip()
         parsed = parsed.update_query_dict({"options": options})
+    # lists (authors, tags) as plain UTF-8 JSON, readable as they are in other tools (Datasette)
+    kwargs["json_serializer"] = functools.partial(json.dumps, ensure_ascii=False)
     engine = create_engine(parsed, **kwargs)
     if is_sqlite and readonly:
         event.listen(engine, "connect", _sqlite_readonly_pragmas)

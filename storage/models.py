@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -118,6 +120,10 @@ class Article(Base):
     image_url: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
+    # the text as Markdown (headings, lists, quotes, tables, links); None before migration 0007
+    markdown: Mapped[str | None] = mapped_column(Text)
+    # the page says the article is not free: ``text`` is its teaser
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     first_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -156,6 +162,8 @@ class Fetch(Base):
     status: Mapped[int] = mapped_column(Integer)
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     body_sha256: Mapped[str] = mapped_column(ForeignKey("bodies.sha256"), index=True)
+    # the DOM after headless Chromium ran the page's scripts (``render:``), None if not rendered
+    rendered_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
 
 
 class Failure(Base):

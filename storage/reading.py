@@ -65,6 +65,8 @@ class FetchRow:
     body: bytes
     source: str = ""
     article_url: str = ""
+    paywalled: bool = False
+    rendered: bool = False  # a rendered DOM of this fetch is kept (fetches.rendered_sha256)
 
 
 def article_filter(
@@ -72,8 +74,12 @@ def article_filter(
     sources: tuple[str, ...] = (),
     since: date | None = None,
     until: date | None = None,
+    paywalled: bool | None = None,
 ) -> Select[Any]:
-    """Restrict a select over articles to sources and a publication-date range (inclusive)."""
+    """Restrict a select over articles to sources, a publication-date range (inclusive) and,
+    with ``paywalled`` True or False, paywalled or free articles."""
+    if paywalled is not None:
+        q = q.where(Article.paywalled.is_(paywalled))
     if sources:
         q = q.where(Article.source.in_(sources))
     if since is not None:
@@ -158,21 +164,23 @@ def iter_fetches(
     until: date | None = None,
     *,
     batch: int = 200,
+    paywalled: bool | None = None,
 ) -> Iterator[FetchRow]:
-    """Stream every fetch of the selected articles, in fetch order, with its raw body."""
+    """Stream every fetch of the selected articles, in fetch order, with its raw body (the page
+    as fetched, also for a rendered page)."""
     last = 0
     while True:
 
         def fn(s: Session, last: int = last) -> list[FetchRow]:
             q = (
-                select(Fetch, Body.zdata, Article.source, Article.url)
+                select(Fetch, Body.zdata, Article.source, Article.url, Article.paywalled)
                 .join(Body, Body.sha256 == Fetch.body_sha256)
                 .join(Article, Article.id == Fetch.article_id)
                 .where(Fetch.id > last)
                 .order_by(Fetch.id)
                 .limit(batch)
             )
-            q = article_filter(q, sources, since, until)  # type: ignore[arg-type]
+            q = article_filter(q, sources, since, until, paywalled)  # type: ignore[arg-type]
             rows: list[Any] = list(s.execute(q))
             return [
                 FetchRow(
@@ -185,8 +193,10 @@ def iter_fetches(
                     body=zlib.decompress(zdata),
                     source=source,
                     article_url=article_url,
+                    paywalled=bool(walled),
+                    rendered=f.rendered_sha256 is not None,
                 )
-                for f, zdata, source, article_url in rows
+                for f, zdata, source, article_url, walled in rows
             ]
 
         rows: list[FetchRow] = _read(engine, fn)
@@ -268,6 +278,7 @@ def source_stats(engine: Engine) -> list[dict[str, Any]]:
                     func.sum(case((Article.text == "", 1), else_=0)).label("empty"),
                     func.sum(case((Article.published_at.is_(None), 1), else_=0)).label("nodate"),
                     func.sum(case((no_authors, 1), else_=0)).label("noauthor"),
+                    func.sum(case((Article.paywalled, 1), else_=0)).label("paywalled"),
                 ).group_by(Article.source)
             )
         }
@@ -298,6 +309,7 @@ def source_stats(engine: Engine) -> list[dict[str, Any]]:
                     "empty_text": _share(int(a.empty or 0), n) if a else 0.0,
                     "missing_date": _share(int(a.nodate or 0), n) if a else 0.0,
                     "missing_authors": _share(int(a.noauthor or 0), n) if a else 0.0,
+                    "paywalled": _share(int(a.paywalled or 0), n) if a else 0.0,
                 }
             )
         return out
@@ -324,10 +336,16 @@ def database_size(engine: Engine) -> int:
     return 0
 
 
+_RENDERED_HEADERS = {"Content-Type": "text/html; charset=utf-8"}  # a rendered DOM as stored
+
+
 def iter_latest_bodies(
     engine: Engine, sources: tuple[str, ...] = (), *, batch: int = 200
 ) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], bytes | None]]:
-    """Stream (article, URL of its last fetch, that fetch's headers, raw body or None)."""
+    """Stream (article, URL of its last fetch, that fetch's headers, raw body or None).
+
+    For a rendered fetch (``render:``) the body is the rendered DOM it was extracted from, as
+    UTF-8 with a matching Content-Type, not the page as fetched."""
     last = 0
     while True:
 
@@ -339,9 +357,11 @@ def iter_latest_bodies(
                 .scalar_subquery()
             )
             q = (
-                select(Article, Fetch.url, Fetch.headers, Body.zdata)
+                select(Article, Fetch.url, Fetch.headers, Body.zdata, Fetch.rendered_sha256)
                 .outerjoin(Fetch, Fetch.id == latest)
-                .outerjoin(Body, Body.sha256 == Article.body_sha256)
+                .outerjoin(
+                    Body, Body.sha256 == func.coalesce(Fetch.rendered_sha256, Article.body_sha256)
+                )
                 .where(Article.id > last)
                 .order_by(Article.id)
                 .limit(batch)
@@ -352,10 +372,10 @@ def iter_latest_bodies(
                 (
                     article_dict(a),
                     url or a.url,
-                    dict(headers or {}),
+                    _RENDERED_HEADERS if rendered else dict(headers or {}),
                     zlib.decompress(zdata) if zdata is not None else None,
                 )
-                for a, url, headers, zdata in s.execute(q)
+                for a, url, headers, zdata, rendered in s.execute(q)
             ]
 
         rows = _read(engine, fn)
@@ -392,6 +412,8 @@ def article_dict(a: Article) -> dict[str, Any]:
         "tags": list(a.tags or []),
         "image_url": a.image_url,
         "text": a.text,
+        "markdown": a.markdown,
+        "paywalled": bool(a.paywalled),
         "first_fetched_at": a.first_fetched_at.isoformat(),
         "fetched_at": a.last_fetched_at.isoformat(),
         "last_changed_at": a.last_changed_at.isoformat(),
@@ -417,17 +439,19 @@ class ArchiveReader(ArchiveBase):
         until: date | None = None,
         batch: int = 500,
         revisions: bool = False,
+        paywalled: bool | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Stream articles in id order, ``batch`` rows per query (keyset paging).
 
-        ``since``/``until`` keep articles published in that range (inclusive). With
+        ``since``/``until`` keep articles published in that range (inclusive); ``paywalled``
+        True or False keeps paywalled or free articles only. With
         ``revisions``, each carries ``history``: every revision, oldest first.
         """
         last = 0
         while True:
             with Session(self.engine) as s:
                 q = select(Article).where(Article.id > last).order_by(Article.id).limit(batch)
-                q = article_filter(q, sources, since, until)
+                q = article_filter(q, sources, since, until, paywalled)
                 rows = [article_dict(a) for a in s.scalars(q)]
                 if revisions and rows:
                     history = load_revisions(s, (r["id"] for r in rows))

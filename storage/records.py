@@ -24,6 +24,7 @@ class FetchRecord:
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     lastmod: str | None = None  # the sitemap/feed date that listed the URL, if any
+    rendered: bytes | None = None  # the DOM after headless Chromium ran the page's scripts
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class ArticleRecord:
     tags: tuple[str, ...] = ()
     image_url: str | None = None
     simhash: int | None = None
+    markdown: str | None = None
+    paywalled: bool = False
 
 
 def header_value(headers: Mapping[str, str], name: str) -> str | None:
@@ -67,13 +70,20 @@ def content_columns(rec: ArticleRecord) -> dict[str, Any]:
         "image_url": rec.image_url,
         "text": rec.text,
         "text_hash": rec.text_hash,
+        "markdown": rec.markdown,
+        "paywalled": rec.paywalled,
     }
 
 
 def fetch_columns(
-    fetch: FetchRecord, run_id: int | None, article_id: int, body_sha256: str
+    fetch: FetchRecord,
+    run_id: int | None,
+    article_id: int,
+    body_sha256: str,
+    rendered_sha256: str | None = None,
 ) -> dict[str, Any]:
-    """The ``fetches`` row of one fetch of an article."""
+    """The ``fetches`` row of one fetch of an article (``rendered_sha256``: its rendered DOM's
+    stored body, if the page was rendered)."""
     return {
         "run_id": run_id,
         "article_id": article_id,
@@ -82,4 +92,5 @@ def fetch_columns(
         "status": fetch.status,
         "headers": dict(fetch.headers),
         "body_sha256": body_sha256,
+        "rendered_sha256": rendered_sha256,
     }

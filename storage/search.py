@@ -61,6 +61,7 @@ class SearchQuery:
     until: date | None = None
     language: str | None = None
     limit: int = 20
+    paywalled: bool | None = None  # True: paywalled articles only; False: free ones only
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class SearchHit:
     language: str | None
     snippet: str
     rank: float
+    paywalled: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +89,7 @@ class SearchHit:
             "snippet": self.snippet.replace(MARK_START, "").replace(MARK_END, ""),
             "snippet_marked": render_marks(self.snippet, "[", "]"),
             "rank": self.rank,
+            "paywalled": self.paywalled,
         }
 
 
@@ -113,6 +116,9 @@ def _filters(q: SearchQuery, params: dict[str, Any]) -> str:
         params["lang"] = q.language.lower()
         params["lang_prefix"] = q.language.lower() + "-%"
         where.append("(lower(a.language) = :lang OR lower(a.language) LIKE :lang_prefix)")
+    if q.paywalled is not None:
+        params["paywalled"] = q.paywalled
+        where.append("a.paywalled = :paywalled")
     return "".join(f" AND {w}" for w in where)
 
 
@@ -128,7 +134,7 @@ WITH top AS (
     LIMIT :limit
 )
 SELECT a.id, a.url, a.source, a.title, a.published_at, a.language,
-       snippet(articles_fts, 1, :ms, :me, :ell, 24) AS snip, -top.r AS score
+       snippet(articles_fts, 1, :ms, :me, :ell, 24) AS snip, -top.r AS score, a.paywalled
 FROM top CROSS JOIN articles_fts CROSS JOIN articles a
 WHERE articles_fts MATCH :q AND articles_fts.rowid = top.id AND a.id = top.id
 ORDER BY top.r
@@ -137,7 +143,7 @@ ORDER BY top.r
 # Ranked on the index columns alone; the text is read (and highlighted) for the top rows only.
 _POSTGRES_SQL = """
 SELECT a.id, a.url, a.source, a.title, a.published_at, a.language,
-       ts_headline('english', a.text, h.tsq, :opts) AS snip, h.score
+       ts_headline('english', a.text, h.tsq, :opts) AS snip, h.score, a.paywalled
 FROM (
     SELECT a.id, tsq, ts_rank(a.search_vector, tsq) AS score
     FROM articles a, websearch_to_tsquery('english', :q) AS tsq
@@ -230,6 +236,7 @@ def search(engine: Engine, q: SearchQuery) -> list[SearchHit]:
             language=r.language,
             snippet=r.snip or "",
             rank=float(r.score or 0.0),
+            paywalled=bool(r.paywalled),
         )
         for r in rows
     ]

@@ -241,6 +241,10 @@ from newsvault.cli import daemon as cli_daemon  # noqa: E402
 from newsvault.cli import failures as cli_failures  # noqa: E402
 from newsvault.cli import history as cli_history  # noqa: E402
 from newsvault.cli import serve as cli_serve  # noqa: E402
+from newsvault.cli.check import check  # noqa: E402
+from newsvault.cli.extract import extract  # noqa: E402
+from newsvault.cli.init import init  # noqa: E402
+from newsvault.cli.sources import sources  # noqa: E402
 
 main.add_command(cli_archive.search)
 main.add_command(cli_archive.show)
@@ -254,3 +258,7 @@ main.add_command(cli_daemon.daemon)
 main.add_command(cli_daemon.runs)
 main.add_command(cli_failures.failures)
 main.add_command(cli_daemon.status)
+main.add_command(init)
+main.add_command(sources)
+main.add_command(check)
+main.add_command(extract)

@@ -53,6 +53,16 @@ def date_options(fn: F) -> F:
     )(fn)
 
 
+def paywall_option(fn: F) -> F:
+    """``--paywalled`` / ``--free``: only articles the page said are (not) free; None: all."""
+    return click.option(
+        "--paywalled/--free",
+        "paywalled",
+        default=None,
+        help="only paywalled articles (teaser text) / only free ones",
+    )(fn)
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -72,6 +82,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option(
     "--lang", default=None, metavar="CODE", help="only articles in this language (en, de, ...)"
 )
+@paywall_option
 @click.option(
     "--limit",
     type=click.IntRange(1, 1000),
@@ -88,6 +99,7 @@ def search(
     since: datetime | None,
     until: datetime | None,
     lang: str | None,
+    paywalled: bool | None,
     limit: int,
     as_json: bool,
     query: str,
@@ -107,7 +119,9 @@ def search(
     from storage.search import QuerySyntaxError, SearchQuery, render_marks
     from storage.search import search as run_search
 
-    q = SearchQuery(query, tuple(source_names), _day(since), _day(until), lang, limit)
+    q = SearchQuery(
+        query, tuple(source_names), _day(since), _day(until), lang, limit, paywalled=paywalled
+    )
     with open_archive(config) as archive:
         check_sources(config, source_names, archive)
         try:
@@ -124,8 +138,11 @@ def search(
     for hit in hits:
         head = click.style(_printable(hit.title or "(no title)"), bold=True)
         click.echo(f"{hit.id:>6}  {head}")
+        wall = " · paywalled" if hit.paywalled else ""
         click.echo(
-            _printable(f"        {hit.source} · {hit.published_at or 'undated'} · {hit.url}")
+            _printable(
+                f"        {hit.source} · {hit.published_at or 'undated'}{wall} · {hit.url}"
+            )
         )
         marked = _printable(hit.snippet.replace("\n", " "))
         parts = render_marks(marked, "\x00", "\x00").split("\x00")
@@ -146,10 +163,22 @@ def search(
     help="revision N (1 = oldest)",
 )
 @click.option("--raw", is_flag=True, help="the archived HTML as fetched, not the clean text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="the article as plain text or as Markdown (headings, lists, quotes, tables, links)",
+)
 @click.option("--json", "as_json", is_flag=True, help="one JSON object: metadata and text")
 @click.argument("article")
-def show(config: Config, revision: int | None, raw: bool, as_json: bool, article: str) -> None:
-    """Print one article: metadata and clean text, or its raw HTML.
+def show(
+    config: Config, revision: int | None, raw: bool, fmt: str, as_json: bool, article: str
+) -> None:
+    """Print one article: metadata and clean text (or Markdown), or its raw HTML.
+
+    Revisions keep the text only: --format markdown shows the latest article's Markdown.
 
     ARTICLE is its id or any URL of it (a tracking, AMP or print variant, or an alias); exit
     status 2 when it names no article.
@@ -213,8 +242,13 @@ def show(config: Config, revision: int | None, raw: bool, as_json: bool, article
         click.echo(_printable(f"{'Authors:':<13}{', '.join(art['authors'])}"))
     if art.get("tags"):
         click.echo(_printable(f"{'Tags:':<13}{', '.join(art['tags'])}"))
+    if art.get("paywalled"):
+        click.echo(f"{'Paywalled:':<13}yes (the text is the free teaser)")
     click.echo("")
-    click.echo(_printable(art["text"]))
+    if fmt == "markdown" and revision is None and art.get("markdown"):
+        click.echo(_printable(art["markdown"]))
+    else:
+        click.echo(_printable(art["text"]))
 
 
 @click.command()
@@ -238,6 +272,7 @@ def show(config: Config, revision: int | None, raw: bool, as_json: bool, article
 @click.option(
     "--revisions", is_flag=True, help="JSONL: add every revision of each article ('history')"
 )
+@paywall_option
 def export(
     config: Config,
     source_names: tuple[str, ...],
@@ -246,14 +281,15 @@ def export(
     fmt: str,
     output: Path | None,
     revisions: bool,
+    paywalled: bool | None,
 ) -> None:
     """Stream the archive as JSON lines, CSV, or WARC (the archived HTTP responses).
 
-    JSONL/CSV: one record per article, with its id and its revisions count; with --revisions,
-    JSONL adds "history", every revision (number, seen_at, title, text, ...), oldest first.
-    WARC: a request and a response record per fetch, with the stored headers, raw body and
-    fetch time. --since/--until select articles by publication date; --source also takes a
-    source since removed from the config.
+    JSONL/CSV: one record per article, with its id, its revisions count, its markdown and
+    paywalled (--paywalled / --free select on it); with --revisions, JSONL adds "history", every
+    revision (number, seen_at, title, text, ...), oldest first. WARC: a request and a response
+    record per fetch, with the stored headers, raw body and fetch time. --since/--until select
+    articles by publication date; --source also takes a source since removed from the config.
 
     \b
     Examples:
@@ -272,10 +308,15 @@ def export(
             if fmt == "warc":
                 gz = output is None or not output.name.endswith(".warc")
                 with _binary_out(output) as bout:
-                    write_warc(iter_fetches(archive.engine, sources, lo, hi), bout, gzip=gz)
+                    fetches = iter_fetches(archive.engine, sources, lo, hi, paywalled=paywalled)
+                    write_warc(fetches, bout, gzip=gz)
                 return
             rows = archive.iter_articles(
-                sources, since=lo, until=hi, revisions=revisions and fmt == "jsonl"
+                sources,
+                since=lo,
+                until=hi,
+                revisions=revisions and fmt == "jsonl",
+                paywalled=paywalled,
             )
             with _text_out(output) as tout:
                 if fmt == "csv":
@@ -332,6 +373,7 @@ STATS_COLUMNS = (
     Column("empty_text", "empty", right=True, show=_pct, wrap=True),
     Column("missing_date", "no date", right=True, show=_pct, wrap=True),
     Column("missing_authors", "no author", right=True, show=_pct, wrap=True),
+    Column("paywalled", right=True, show=_pct, wrap=True),
 )
 
 
@@ -339,7 +381,8 @@ STATS_COLUMNS = (
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="a JSON object instead of a table")
 def stats(config: Config, as_json: bool) -> None:
-    """Per source: articles, revisions, dates, runs, failure rate, extraction health; DB size.
+    """Per source: articles, revisions, dates, runs, failure rate, extraction health, share of
+    paywalled articles; DB size.
 
     With --json: one object, {"sources": [...], "database_bytes": N}.
 

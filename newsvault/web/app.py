@@ -254,11 +254,14 @@ class ArchiveApp:
         art = self._article(aid)
         if api:
             return self._json({**art, "revisions_url": f"/api/articles/{aid}/revisions"})
+        from newsvault.web.markdown import markdown_html
+
         paragraphs = [p for p in re.split(r"\n\s*\n", art["text"]) if p.strip()]
         return self._page(
             "article.html",
             art=art,
             paragraphs=paragraphs,
+            markdown=markdown_html(art["markdown"]) if art.get("markdown") else None,
             original=safe_href(art["url"]),
             revision=None,
         )
