@@ -20,10 +20,21 @@ Only loopback addresses are ever contacted. trafilatura's URL filter (courlan) r
 ``127.0.0.1:PORT``, so the site is served on port 80 of a loopback address (127.x.y.z) when this
 runs as root; otherwise the trafilatura run is skipped.
 
+Real pages: ``--real [DIR]`` serves a folder of ``.html`` files (default: the 181 news pages of
+``../shared/datasets/article-extraction-benchmark/html``; repeat it for more folders) under
+``/news/N.html`` with a sitemap, instead of a generated site. ``--sources N`` lists the pages in N
+sitemaps and gives newsvault N sources (one crawl of them all): compare with ``--sources 1`` for
+what a source costs. With real pages not every page is an article for every tool, so each tool's
+stored count is checked against what its own extraction accepts, measured in-process on the same
+pages (``expected``); ``bare`` is then plain ``trafilatura.extract(html, url=url)``, and the
+in-process cost of newsvault's ``extract_page`` is printed beside it.
+
 Example::
 
     python bench/throughput.py --articles 2000
     python bench/throughput.py --articles 20000 --only newsvault   # the memory check
+    python bench/throughput.py --real --rounds 2 --markdown         # real news pages
+    python bench/throughput.py --real --sources 12 --only newsvault # many sources
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ from server import StaticServer  # noqa: E402
 from sitegen import generate_site, set_base_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+REAL_DEFAULT = ROOT.parent / "shared" / "datasets" / "article-extraction-benchmark" / "html"
 TOOLS = ("newsvault", "naive", "trafilatura", "bare")
 EXTRACT_OPTS = {"favor_precision": True, "include_comments": False, "with_metadata": True}
 
@@ -59,6 +71,7 @@ class Result:
     note: str = ""
     db_bytes: int | None = None
     cpu_per_article: float | None = None
+    expected: dict[str, int] | None = None  # --real: articles each tool should store
 
 
 def _bin(name: str) -> str:
@@ -72,8 +85,15 @@ def _fresh(*paths: Path) -> None:
             shutil.rmtree(q) if q.is_dir() else q.unlink()
 
 
-def run_newsvault(base: str, work: Path, n: int, concurrency: int) -> Result:
+def run_newsvault(
+    base: str, work: Path, n: int, concurrency: int, sitemaps: list[str] | None = None
+) -> Result:
     db = work / "newsvault.db"
+    maps = sitemaps or ["sitemap_index.xml"]
+    sources = [
+        {"name": f"bench{i}" if len(maps) > 1 else "bench", "sitemaps": [f"{base}/{m}"]}
+        for i, m in enumerate(maps)
+    ]
     _fresh(db)
     cfg = work / "newsvault.yaml"
     cfg.write_text(
@@ -86,7 +106,7 @@ def run_newsvault(base: str, work: Path, n: int, concurrency: int) -> Result:
                     "concurrency_per_domain": concurrency,
                     "max_pages_per_run": n + 100,
                 },
-                "sources": [{"name": "bench", "sitemaps": [f"{base}/sitemap_index.xml"]}],
+                "sources": sources,
             }
         ),
         encoding="utf-8",
@@ -97,7 +117,8 @@ def run_newsvault(base: str, work: Path, n: int, concurrency: int) -> Result:
     with sqlite3.connect(db) as conn:
         stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     size = sum(p.stat().st_size for p in work.glob("newsvault.db*"))
-    return Result("newsvault", stored, usage, db_bytes=size)
+    note = f"{len(maps)} sources" if len(maps) > 1 else ""
+    return Result("newsvault", stored, usage, note=note, db_bytes=size)
 
 
 def run_naive(base: str, work: Path, n: int, concurrency: int) -> Result:
@@ -163,13 +184,108 @@ def bare_extract(site: Path, sample: int) -> dict[str, float]:
     return {"pages": len(pages), "ok": ok, "cpu_per_article": cpu / len(pages)}
 
 
-def run_bare(site: Path, work: Path, sample: int) -> Result:
-    cmd = [sys.executable, __file__, "--bare-extract", str(site), "--sample", str(sample)]
+def real_extract(site: Path) -> dict[str, float]:
+    """In-process, on every page of a --real site: CPU seconds per page of plain
+    ``trafilatura.extract(html, url=url)`` and of newsvault's ``extract_page`` (decode,
+    extraction, cleaning, metadata, fingerprints, packing), and how many pages each tool's own
+    extraction accepts (the stored count each crawl is checked against)."""
+    import trafilatura
+
+    from common.decode import decode_page
+    from pipeline.extract import ExtractOptions
+    from pipeline.extract_worker import extract_page, warm_up
+
+    files = sorted((site / "news").glob("*.html"), key=lambda p: int(p.stem))
+    base = "http://bench.local/news/"
+    pages = [(p.read_bytes(), base + p.name) for p in files]
+    warm_up()
+    trafilatura.extract(decode_page(pages[0][0]), url=pages[0][1])
+    t0 = time.process_time()
+    ok_bare = 0
+    for body, url in pages:
+        ok_bare += trafilatura.extract(decode_page(body), url=url) is not None
+    t1 = time.process_time()
+    ok_nv = 0
+    for body, url in pages:
+        try:
+            extract_page(body, None, url, ExtractOptions())
+            ok_nv += 1
+        except Exception:  # noqa: S112 - not an article: not stored, as in the crawl
+            continue
+    t2 = time.process_time()
+    ok_naive = sum(
+        trafilatura.extract(decode_page(b), url=u, output_format="json", **EXTRACT_OPTS)
+        is not None
+        for b, u in pages
+    )
+    n = len(pages)
+    return {
+        "pages": n,
+        "ok": ok_bare,
+        "cpu_per_article": (t1 - t0) / n,
+        "newsvault_cpu_per_page": (t2 - t1) / n,
+        "expect_newsvault": ok_nv,
+        "expect_naive": ok_naive,
+    }
+
+
+def build_real_site(dirs: list[Path], site: Path, sources: int) -> int:
+    """Serve the .html files of ``dirs`` (symlinked) as ``/news/N.html``, listed in
+    ``sources`` sitemaps (``sitemap-src-K.xml``; one: ``sitemap_index.xml``). Returns the count."""
+    files = sorted(p for d in dirs for p in d.glob("*.html"))
+    if not files:
+        raise SystemExit(f"no .html files in {', '.join(map(str, dirs))}")
+    (site / "news").mkdir(parents=True)
+    for i, path in enumerate(files):
+        (site / "news" / f"{i}.html").symlink_to(path.resolve())
+    names = ["sitemap_index.xml"] if sources <= 1 else [
+        f"sitemap-src-{k}.xml" for k in range(sources)
+    ]
+    for k, name in enumerate(names):
+        urls = "".join(
+            f"<url><loc>{{BASE}}/news/{i}.html</loc></url>"
+            for i in range(k, len(files), len(names))
+        )
+        (site / name).write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>',
+            encoding="utf-8",
+        )
+    if len(names) > 1:  # the other tools read them all from one index
+        index = "".join(f"<sitemap><loc>{{BASE}}/{name}</loc></sitemap>" for name in names)
+        (site / "sitemap_index.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex '
+            f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{index}</sitemapindex>',
+            encoding="utf-8",
+        )
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /wp-admin/\n", encoding="utf-8")
+    (site / "index.html").write_text("<html><body>bench</body></html>", encoding="utf-8")
+    return len(files)
+
+
+def real_sitemaps(site: Path) -> list[str]:
+    maps = sorted(site.glob("sitemap-src-*.xml"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    return [p.name for p in maps] or ["sitemap_index.xml"]
+
+
+def run_bare(site: Path, work: Path, sample: int, real: bool = False) -> Result:
+    flag = "--real-extract" if real else "--bare-extract"
+    cmd = [sys.executable, __file__, flag, str(site), "--sample", str(sample)]
     out = work / "bare.json"
     usage = run_watched(cmd, cwd=ROOT, stdout=out, log=work / "bare.log")
     data = json.loads(out.read_text(encoding="utf-8"))
     r = Result("bare", None, usage, note=f"{data['ok']}/{data['pages']} sampled pages")
     r.cpu_per_article = data["cpu_per_article"]
+    if real:
+        r.note = (
+            f"trafilatura.extract(html, url=url) on all {data['pages']} pages "
+            f"({data['ok']} with text); newsvault extract_page in-process "
+            f"{data['newsvault_cpu_per_page']:.4f} CPU s/page "
+            f"({data['newsvault_cpu_per_page'] / data['cpu_per_article']:.2f}x)"
+        )
+        r.expected = {"newsvault": int(data["expect_newsvault"]),
+                      "naive": int(data["expect_naive"]),
+                      "trafilatura": int(data["expect_naive"])}
     return r
 
 
@@ -192,6 +308,11 @@ def _better(new: Result, old: Result) -> bool:
     return new.usage.wall < old.usage.wall
 
 
+def expected_count(results: list[Result], tool: str, n: int) -> int:
+    bare = next((r for r in results if r.tool == "bare" and r.expected), None)
+    return bare.expected.get(tool, n) if bare and bare.expected else n
+
+
 def _fmt_rows(results: list[Result], n: int) -> list[list[str]]:
     naive = next((r for r in results if r.tool == "naive" and r.usage), None)
     traf = next((r for r in results if r.tool == "trafilatura" and r.usage), None)
@@ -207,7 +328,8 @@ def _fmt_rows(results: list[Result], n: int) -> list[list[str]]:
             continue
         u = r.usage
         stored = r.stored or 0
-        check = "ok" if stored >= n else f"FAIL ({n - stored} missing)"
+        want = expected_count(results, r.tool, n)
+        check = "ok" if stored >= want else f"FAIL ({want - stored} missing)"
         rate = stored / u.wall if u.wall else 0.0
         cpa = u.cpu / stored if stored else float("nan")
         ratios = []
@@ -263,20 +385,38 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="run the tools N times, interleaved, and keep each one's fastest run (busy machines)",
     )
+    ap.add_argument(
+        "--real",
+        type=Path,
+        action="append",
+        nargs="?",
+        const=REAL_DEFAULT,
+        help=f"serve a folder of real .html pages instead (default {REAL_DEFAULT}; repeatable)",
+    )
+    ap.add_argument("--sources", type=int, default=1, help="--real: split into N sources")
     ap.add_argument("--bare-extract", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--real-extract", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--sample", type=int, default=400, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.bare_extract:
         print(json.dumps(bare_extract(args.bare_extract, args.sample)))
+        return 0
+    if args.real_extract:
+        print(json.dumps(real_extract(args.real_extract)))
         return 0
     tools = args.only or list(TOOLS)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="newsvault-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     site = work / "site"
     t0 = time.monotonic()
-    generate_site(site, args.articles, args.seed)
-    print(f"generated {args.articles} articles in {time.monotonic() - t0:.1f}s: {site}",
-          file=sys.stderr)
+    real = bool(args.real)
+    if real:
+        args.articles = build_real_site(args.real, site, args.sources)
+        print(f"serving {args.articles} real pages in {args.sources} sitemap(s)", file=sys.stderr)
+    else:
+        generate_site(site, args.articles, args.seed)
+        print(f"generated {args.articles} articles in {time.monotonic() - t0:.1f}s: {site}",
+              file=sys.stderr)
     results: list[Result] = []
     try:
         with StaticServer(site, work) as server:
@@ -284,14 +424,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"serving with {server.kind} at {server.base}", file=sys.stderr)
             base, n, conc = server.base, args.articles, args.concurrency
             runners = {
-                "newsvault": lambda: run_newsvault(base, work, n, conc),
+                "newsvault": lambda: run_newsvault(
+                    base, work, n, conc, real_sitemaps(site) if real else None
+                ),
                 "naive": lambda: run_naive(base, work, n, conc),
                 "trafilatura": lambda: run_trafilatura(base, work, n, args.parallel),
-                "bare": lambda: run_bare(site, work, args.bare_sample),
+                "bare": lambda: run_bare(site, work, args.bare_sample, real),
             }
             best: dict[str, Result] = {}
+            order = [t for t in TOOLS if t in tools]
+            if real and "bare" in order:  # first: it tells what each crawl should store
+                order = ["bare", *(t for t in order if t != "bare")]
             for rnd in range(1, args.rounds + 1):
-                for tool in (t for t in TOOLS if t in tools):
+                for tool in order:
                     print(f"round {rnd}: running {tool} ...", file=sys.stderr)
                     res = runners[tool]()
                     print(f"  {_brief(res)}", file=sys.stderr)
@@ -302,9 +447,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep and args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     rounds = f", best of {args.rounds} rounds" if args.rounds > 1 else ""
-    print(f"\n{args.articles} articles, {os.cpu_count()} CPUs, server: {server.kind}{rounds}\n")
+    what = "real pages" if real else "articles"
+    print(f"\n{args.articles} {what}, {os.cpu_count()} CPUs, server: {server.kind}{rounds}\n")
     print_table(results, args.articles, args.markdown)
-    failed = any(r.stored is not None and r.stored < args.articles for r in results)
+    failed = any(
+        r.stored is not None and r.stored < expected_count(results, r.tool, args.articles)
+        for r in results
+    )
     return 1 if failed else 0
 
 

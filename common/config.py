@@ -169,6 +169,16 @@ class DaemonSettings(_Frozen):
     unhealthy_after: int = Field(86400, ge=60)
     kill_after: int = Field(60, ge=1, le=3600)
     progress_interval: float = Field(60.0, ge=0)
+    # crawl processes running at once; more due runs wait in a queue (None: half the cores, >= 1)
+    max_parallel_runs: int | None = Field(None, ge=1, le=64)
+
+    @property
+    def parallel_runs(self) -> int:
+        """How many crawl processes may run at once: ``max_parallel_runs``, or by default half
+        the cores (each crawl's extraction pool already uses them all), at least one."""
+        import os
+
+        return self.max_parallel_runs or max(1, (os.cpu_count() or 1) // 2)
 
     @field_validator("default_schedule")
     @classmethod

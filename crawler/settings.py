@@ -94,7 +94,11 @@ def scrapy_settings(
         # 429 and 503 are not retried at once: the URL is put off until its Retry-After.
         "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "COOKIES_ENABLED": False,
+        # Nothing here is ever driven from outside: no telnet console, and no remote-control
+        # HTTP server (Scrapy 2.19 starts one per crawler, i.e. per source, by default).
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "MEMUSAGE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
         "DEPTH_LIMIT": 4,
@@ -103,6 +107,7 @@ def scrapy_settings(
             # SafetyMiddleware checks domains itself, and its refusals reach the errback
             # (Scrapy's offsite filter drops redirects to other domains without a word).
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # no credentials
             "crawler.middlewares.SafetyMiddleware": 50,
             "crawler.politeness.CrawlDelayMiddleware": 60,
             "crawler.middlewares.RedirectLoopMiddleware": 650,
@@ -113,5 +118,12 @@ def scrapy_settings(
             "pipeline.pipelines.DedupePipeline": 200,
             "pipeline.pipelines.StorePipeline": 300,
         },
-        "EXTENSIONS": {"crawler.extensions.Progress": 500},
+        "EXTENSIONS": {
+            "crawler.extensions.Progress": 500,
+            # LogStats only logs at INFO, below our level
+            "scrapy.extensions.remote_control.RemoteControl": None,
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.memusage.MemoryUsage": None,
+            "scrapy.extensions.logstats.LogStats": None,
+        },
     }

@@ -4,8 +4,13 @@ APScheduler 3 (a ``BackgroundScheduler``) fires one job per source. A firing onl
 (:mod:`newsvault.children`); the main thread watches the children: it forwards their output, stops
 a run over its time budget, and settles each run in the runs table when its process ends. A
 source whose previous run is still going is not started again: the firing is logged and recorded
-as a "skipped" run (never queued). A crawl started by hand meanwhile is kept out by the source's
-lock in the database, which the crawl itself takes.
+as a "skipped" run. A crawl started by hand meanwhile is kept out by the source's lock in the
+database, which the crawl itself takes.
+
+At most ``daemon.max_parallel_runs`` crawl processes run at once (default: half the cores; each
+crawl's extraction pool uses all of them). A run due while that many are going waits in a queue,
+first due first started, and says so in the runs table: a "queued" row, whose message tells how
+long it waited once it starts. A source already waiting is not queued twice.
 
 Missed runs: at start, a source whose schedule fired since its latest recorded run, within
 ``daemon.misfire_grace`` seconds, runs once at once (coalesced: one catch-up run however many
@@ -86,6 +91,8 @@ class Daemon:
         self.runlog = runlog
         self.log = log
         self.children: dict[str, CrawlChild] = {}
+        # sources waiting for a free slot, in order: their "queued" run's id and when they came
+        self.queue: dict[str, tuple[int | None, float]] = {}
         self._lock = threading.Lock()
         self._stopping = False
         self._stop_signals = 0
@@ -155,27 +162,34 @@ class Daemon:
 
     # -- firing (scheduler thread) -------------------------------------------------------------
 
+    def _spawn(self, name: str) -> CrawlChild | None:
+        """Start the crawl child of ``name`` (call with the lock held); None if it cannot."""
+        d = self.config.daemon
+        argv = crawl_command(self.config.path or Path("config.yaml"), name, d.progress_interval)
+        try:
+            child = CrawlChild.spawn(
+                argv, name, timeout=d.run_timeout, kill_after=d.kill_after, log=self.log
+            )
+        except OSError as exc:
+            self._event(logging.ERROR, "run-failed", name, f"cannot start a crawl: {exc}")
+            return None
+        self.children[name] = child
+        return child
+
     def _fire(self, name: str) -> None:
         with self._lock:
             if self._stopping:
                 return
-            config = self.config
             busy = self.children.get(name)
-            if busy is None:
-                d = config.daemon
-                argv = crawl_command(config.path or Path("config.yaml"), name, d.progress_interval)
-                try:
-                    child = CrawlChild.spawn(
-                        argv, name, timeout=d.run_timeout, kill_after=d.kill_after, log=self.log
-                    )
-                except OSError as exc:
-                    self._event(logging.ERROR, "run-failed", name, f"cannot start a crawl: {exc}")
-                    return
-                self.children[name] = child
+            if busy is None and name in self.queue:
+                return  # already waiting for a slot: one run of it will do
+            if busy is None and len(self.children) >= self.config.daemon.parallel_runs:
+                self._enqueue(name)
+                return
+            child = self._spawn(name) if busy is None else None
         if busy is None:
-            self._event(
-                logging.INFO, "run-started", name, f"run started (pid {child.pid})", pid=child.pid
-            )
+            if child is not None:
+                self._started(child, "")
             return
         message = f"the previous run (pid {busy.pid}) is still going after {busy.elapsed():.0f} s"
         self._event(logging.WARNING, "run-skipped", name, f"skipped: {message}", pid=busy.pid)
@@ -183,6 +197,55 @@ class Daemon:
             self.runlog.record_run(name, "schedule", "skipped", message)
         except StorageError as exc:
             self._event(logging.ERROR, "run-unrecorded", name, f"could not record the skip: {exc}")
+
+    def _started(self, child: CrawlChild, note: str) -> None:
+        self._event(
+            logging.INFO,
+            "run-started",
+            child.source,
+            f"run started (pid {child.pid}){note}",
+            pid=child.pid,
+        )
+
+    def _enqueue(self, name: str) -> None:
+        """Put ``name`` in the queue and record it as a "queued" run (call with the lock held)."""
+        limit = self.config.daemon.parallel_runs
+        message = (
+            f"waiting: {len(self.children)} crawl(s) running, daemon.max_parallel_runs is "
+            f"{limit}; {len(self.queue)} run(s) queued before it"
+        )
+        run_id: int | None = None
+        try:
+            run_id = self.runlog.record_run(name, "schedule", "queued", message)
+        except StorageError as exc:
+            self._event(logging.ERROR, "run-unrecorded", name, f"could not record the queue: {exc}")
+        self.queue[name] = (run_id, time.monotonic())
+        self._event(logging.INFO, "run-queued", name, f"queued: {message}")
+
+    def _start_queued(self) -> None:
+        """Start queued runs, first due first, while there are free slots."""
+        started: list[tuple[CrawlChild, int | None, float]] = []
+        with self._lock:
+            limit = self.config.daemon.parallel_runs
+            while self.queue and len(self.children) < limit and not self._stopping:
+                name = next(iter(self.queue))
+                run_id, since = self.queue.pop(name)
+                if name not in self.config.source_names:
+                    continue  # removed from the config while it waited
+                child = self._spawn(name)
+                if child is not None:
+                    started.append((child, run_id, time.monotonic() - since))
+        for child, run_id, waited in started:
+            self._started(child, f" after {waited:.0f} s in the queue")
+            if run_id is None:
+                continue
+            message = f"waited {waited:.0f} s for a free slot, then started (pid {child.pid})"
+            try:
+                self.runlog.settle_run(run_id, "queued", message)
+            except StorageError as exc:
+                self._event(
+                    logging.ERROR, "run-unrecorded", child.source, f"could not record it: {exc}"
+                )
 
     # -- watching (main thread) ----------------------------------------------------------------
 
@@ -214,6 +277,7 @@ class Daemon:
                     pid=child.pid,
                 )
                 child.kill()
+        self._start_queued()
 
     # -- signals -------------------------------------------------------------------------------
 
@@ -324,7 +388,15 @@ class Daemon:
         with self._lock:
             self._stopping = True
             running = list(self.children.values())
+            queued, self.queue = self.queue, {}
         self.scheduler.shutdown(wait=False)
+        for name, (run_id, _since) in queued.items():
+            if run_id is None:
+                continue
+            try:
+                self.runlog.settle_run(run_id, "skipped", "the daemon stopped before it started")
+            except StorageError as exc:
+                self._event(logging.ERROR, "run-unrecorded", name, f"could not record it: {exc}")
         self._event(
             logging.INFO,
             "stopping",

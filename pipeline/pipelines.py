@@ -2,10 +2,12 @@
 
 - :class:`ExtractPipeline` turns a raw :class:`~crawler.items.ArticleItem` into an
   :class:`Extracted` (article text and metadata), in a pool of worker processes so extraction
-  never blocks downloading. Pages that are not articles are dropped and counted as skipped.
+  never blocks downloading; one pool per crawl process, shared by all its sources. Pages that are
+  not articles are dropped and counted as skipped.
 - :class:`DedupePipeline` gives each article its archive key (canonical URL) and a fingerprint
   of its normalised text (:mod:`common.fingerprint`), and drops keys this run has already seen.
-- :class:`StorePipeline` owns the archive for the run: it records the run, saves articles in
+- :class:`StorePipeline` writes through the crawl process's archive (one for all its sources,
+  like the extraction pool): it records the source's run, saves articles in
   short transactions of up to ``NEWSVAULT_STORE_BATCH`` articles (flushed by count, by time and
   at the end; each article new, a new revision, unchanged, or an alias of another), records
   304s, aliases and failures, and closes the run with its counts and status.
@@ -43,6 +45,7 @@ from pipeline.render import RenderItem, render_mode
 __all__ = [
     "DedupePipeline",
     "ExtractPipeline",
+    "ExtractionPool",
     "Extracted",
     "StorePipeline",
     "extract_options",
@@ -91,14 +94,133 @@ def _skip(stats: Any, why: str) -> DropItem:
     return DropItem(why, log_level="DEBUG")
 
 
-class ExtractPipeline:
-    """Extracts in ``workers`` processes; a page that takes longer than ``timeout`` seconds fails
-    alone (an "extraction" failure) and its stuck worker is killed and replaced.
+class ExtractionPool:
+    """The crawl process's extraction workers, shared by the ExtractPipeline of every source.
 
-    Each worker has up to :data:`PAGES_PER_WORKER` pages handed to it, so that it never waits
-    for the crawling process between pages. The time limit still measures a page's own
-    extraction: the worker records when it starts a page in a shared array, and the limit counts
-    from there, not from when the page was queued."""
+    One pool per crawling process, opened by the first source's pipeline and shut down when the
+    last one closes (:func:`acquire_pool` / :meth:`release`): twelve sources cost one forkserver
+    and ``workers`` workers, not twelve pools. Each worker has up to :data:`PAGES_PER_WORKER`
+    pages handed to it, so that it never waits for the crawling process between pages. A page
+    that takes longer than ``timeout`` seconds fails alone (an "extraction" failure) and the
+    pool is replaced; pages of any source queued behind it are tried once more on the fresh one.
+    The time limit measures a page's own extraction: the worker records when it starts a page
+    in a shared array, and the limit counts from there, not from when the page was queued."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.users = 0
+        self.restarts = 0
+        self._slots = max(0, workers) * PAGES_PER_WORKER
+        self._free_slots = list(range(self._slots))
+        self._busy: asyncio.Semaphore | None = None
+        self._starts: Any = None  # the pool's shared start-time array
+        self.executor: Executor = self._new_executor()
+
+    def _new_executor(self) -> Executor:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_preload())  # workers fork warm: imports done once
+        self._starts = ctx.RawArray("d", self._slots)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=init_worker, initargs=(self._starts,)
+        )
+
+    def _replace(self, broken: Executor) -> bool:
+        """Kill ``broken``'s workers (one may be stuck in a page) and start a fresh pool.
+        False when another page already replaced it."""
+        if self.executor is not broken:
+            return False
+        self.restarts += 1
+        for proc in list(getattr(broken, "_processes", {}).values()):
+            proc.kill()
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new_executor()
+        return True
+
+    def release(self) -> None:
+        """One user fewer; the last one shuts the workers down."""
+        global _SHARED_POOL
+        self.users -= 1
+        if self.users > 0:
+            return
+        if _SHARED_POOL is self:
+            _SHARED_POOL = None
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    async def extract(
+        self, page: ArticleItem, opts: ExtractOptions, timeout: float, stats: Any
+    ) -> PageResult:
+        if self._busy is None:
+            self._busy = asyncio.Semaphore(self._slots)
+        async with self._busy:
+            slot = self._free_slots.pop()
+            try:
+                return await self._extract_in_slot(page, opts, timeout, stats, slot)
+            finally:
+                self._free_slots.append(slot)
+
+    async def _extract_in_slot(
+        self, page: ArticleItem, opts: ExtractOptions, timeout: float, stats: Any, slot: int
+    ) -> PageResult:
+        # Raw bytes go to the worker (cheaper to pickle than str); decoding happens there.
+        for attempt in (1, 2):
+            executor, starts = self.executor, self._starts
+            future = executor.submit(extract_timed, slot, page.html, page.encoding, page.url, opts)
+            try:
+                return await within_limit(asyncio.wrap_future(future), starts, slot, timeout)
+            except TimeoutError:
+                future.cancel()
+                if self._replace(executor):
+                    stats.inc_value("newsvault/extract_pool_restarts")
+                raise ExtractionError(
+                    f"extraction took longer than {timeout:g} s (crawl.extract_timeout); "
+                    "abandoned"
+                ) from None
+            except BrokenProcessPool:
+                # Killed under us (another page timed out) or a worker died: try once more on
+                # a fresh pool; a page that breaks a second pool too fails alone.
+                if self._replace(executor):
+                    stats.inc_value("newsvault/extract_pool_restarts")
+                if attempt == 2:
+                    raise ExtractionError("the extraction worker died on this page") from None
+        raise AssertionError("unreachable")
+
+
+_SHARED_POOL: ExtractionPool | None = None
+
+
+def acquire_pool(workers: int) -> ExtractionPool:
+    """The crawl process's extraction pool (started with ``workers`` workers if there is none
+    yet); call :meth:`ExtractionPool.release` when done with it."""
+    global _SHARED_POOL
+    if _SHARED_POOL is None:
+        _SHARED_POOL = ExtractionPool(workers)
+    _SHARED_POOL.users += 1
+    return _SHARED_POOL
+
+
+async def within_limit(
+    result: asyncio.Future[PageResult], starts: Any, slot: int, timeout: float
+) -> PageResult:
+    """``result``'s value; TimeoutError once its page has run ``timeout`` seconds in a worker
+    (time spent queued does not count; 0: no limit)."""
+    while timeout:
+        started = starts[slot]
+        ran = time.monotonic() - started if started else 0.0
+        done, _ = await asyncio.wait({result}, timeout=max(timeout - ran, 0.01))
+        if done:
+            break
+        started = starts[slot]
+        if started and time.monotonic() - started >= timeout:
+            # its exception (the pool is killed next) is nobody's to read
+            result.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise TimeoutError
+    return await result
+
+
+class ExtractPipeline:
+    """Extracts each page in the crawl process's shared :class:`ExtractionPool` of ``workers``
+    processes (``workers`` 0: in the crawling process itself, without a time limit), with the
+    source's own cleaning options."""
 
     def __init__(
         self, workers: int, stats: Any, crawler: Crawler | None = None, timeout: float = 0
@@ -109,11 +231,7 @@ class ExtractPipeline:
         self.crawler = crawler
         self.opts = ExtractOptions()
         self.render = "never"  # the source's render: setting, as it can be honoured here
-        self.pool: Executor | None = None
-        self._starts: Any = None  # the pool's shared start-time array
-        self._busy: asyncio.Semaphore | None = None
-        self._slots = max(0, workers) * PAGES_PER_WORKER
-        self._free_slots = list(range(self._slots))
+        self.shared: ExtractionPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -125,6 +243,11 @@ class ExtractPipeline:
             timeout=s.getfloat("NEWSVAULT_EXTRACT_TIMEOUT"),
         )
 
+    @property
+    def pool(self) -> Executor | None:
+        """The worker processes' executor in use now (None: extraction runs in this process)."""
+        return self.shared.executor if self.shared is not None else None
+
     def open_spider(self) -> None:
         spider = self.crawler.spider if self.crawler else None
         source = getattr(spider, "source", None)
@@ -132,84 +255,18 @@ class ExtractPipeline:
             self.opts = extract_options(source)
             chromium = self.crawler.settings.get("NEWSVAULT_CHROMIUM") if self.crawler else ""
             self.render = render_mode(source, chromium or "")
-        if self.workers > 0:
-            self.pool = self._new_pool()
-
-    def _new_pool(self) -> Executor:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_preload())  # workers fork warm: imports done once
-        self._starts = ctx.RawArray("d", self._slots)
-        return ProcessPoolExecutor(
-            self.workers, mp_context=ctx, initializer=init_worker, initargs=(self._starts,)
-        )
-
-    def _replace_pool(self, broken: Executor) -> None:
-        """Kill ``broken``'s workers (one may be stuck in a page) and start a fresh pool."""
-        if self.pool is not broken:
-            return  # another page already replaced it
-        self.stats.inc_value("newsvault/extract_pool_restarts")
-        for proc in list(getattr(broken, "_processes", {}).values()):
-            proc.kill()
-        broken.shutdown(wait=False, cancel_futures=True)
-        self.pool = self._new_pool()
+        if self.workers > 0 and self.shared is None:
+            self.shared = acquire_pool(self.workers)
 
     def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        if self.shared is not None:
+            self.shared.release()
+            self.shared = None
 
     async def _extract(self, page: ArticleItem) -> PageResult:
-        # Raw bytes go to the worker (cheaper to pickle than str); decoding happens there.
-        if self.pool is None:
+        if self.shared is None:
             return extract_page(page.html, page.encoding, page.url, self.opts)
-        if self._busy is None:
-            self._busy = asyncio.Semaphore(self._slots)
-        async with self._busy:
-            slot = self._free_slots.pop()
-            try:
-                return await self._extract_in_pool(page, slot)
-            finally:
-                self._free_slots.append(slot)
-
-    async def _extract_in_pool(self, page: ArticleItem, slot: int) -> PageResult:
-        for attempt in (1, 2):
-            pool, starts = self.pool, self._starts
-            assert pool is not None
-            future = pool.submit(extract_timed, slot, page.html, page.encoding, page.url, self.opts)
-            try:
-                return await self._within_limit(asyncio.wrap_future(future), starts, slot)
-            except TimeoutError:
-                future.cancel()
-                self._replace_pool(pool)
-                raise ExtractionError(
-                    f"extraction took longer than {self.timeout:g} s (crawl.extract_timeout); "
-                    "abandoned"
-                ) from None
-            except BrokenProcessPool:
-                # Killed under us (another page timed out) or a worker died: try once more on
-                # a fresh pool; a page that breaks a second pool too fails alone.
-                self._replace_pool(pool)
-                if attempt == 2:
-                    raise ExtractionError("the extraction worker died on this page") from None
-        raise AssertionError("unreachable")
-
-    async def _within_limit(
-        self, result: asyncio.Future[PageResult], starts: Any, slot: int
-    ) -> PageResult:
-        """``result``'s value; TimeoutError once its page has run ``timeout`` seconds in a
-        worker (time spent queued does not count)."""
-        while self.timeout:
-            started = starts[slot]
-            ran = time.monotonic() - started if started else 0.0
-            done, _ = await asyncio.wait({result}, timeout=max(self.timeout - ran, 0.01))
-            if done:
-                break
-            started = starts[slot]
-            if started and time.monotonic() - started >= self.timeout:
-                # its exception (the pool is killed next) is nobody's to read
-                result.add_done_callback(lambda f: f.cancelled() or f.exception())
-                raise TimeoutError
-        return await result
+        return await self.shared.extract(page, self.opts, self.timeout, self.stats)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
@@ -272,6 +329,32 @@ class DedupePipeline:
         return item
 
 
+# The archive of the crawl process, shared by every source's StorePipeline (all of them write on
+# the reactor thread, one call at a time): one engine and connection, not one per source.
+_ARCHIVES: dict[tuple[str, int | None], tuple[Any, int]] = {}
+
+
+def _open_shared_archive(database: str, distance: int | None) -> Any:
+    from storage.repository import Archive
+
+    archive, users = _ARCHIVES.get((database, distance), (None, 0))
+    if archive is None:
+        archive = Archive.open(database, near_duplicate_distance=distance)
+    _ARCHIVES[(database, distance)] = (archive, users + 1)
+    return archive
+
+
+def _close_shared_archive(archive: Any) -> None:
+    """One source done with ``archive``; the last one closes it."""
+    for key, (shared, users) in list(_ARCHIVES.items()):
+        if shared is archive:
+            if users > 1:
+                _ARCHIVES[key] = (shared, users - 1)
+                return
+            del _ARCHIVES[key]
+    archive.close()
+
+
 class StorePipeline:
     """Writes articles (in batches) and failures to the archive and records the run."""
 
@@ -321,14 +404,11 @@ class StorePipeline:
         import os
 
         from pipeline.batch import BatchWriter
-        from storage.repository import Archive
 
         spider = self.crawler.spider if self.crawler else None
         source = getattr(spider, "source", None)
         self.source = source.name if isinstance(source, Source) else "?"
-        self.archive = Archive.open(
-            self.database, near_duplicate_distance=self.near_duplicate_distance
-        )
+        self.archive = _open_shared_archive(self.database, self.near_duplicate_distance)
         stale = self.archive.close_stale_runs(self.source)
         if stale:
             log.warning("%s: %d earlier run(s) were interrupted (killed)", self.source, stale)
@@ -468,4 +548,4 @@ class StorePipeline:
             log.error("could not record the end of run %s: %s", self.run_id, exc)
             self.stats.set_value("newsvault/fatal", str(exc))
             self.stats.set_value("newsvault/status", "failed")
-        self.archive.close()
+        _close_shared_archive(self.archive)

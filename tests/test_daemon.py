@@ -371,3 +371,37 @@ def test_missed_run_is_caught_up_once_at_start(
     [catch_up] = d.events("catch-up", "gazette")
     assert f"{due:%H:%M}" in catch_up["message"]
     assert len([r for r in d.runs() if r["status"] == "ok"]) == 2, "one catch-up run, not more"
+
+
+def test_runs_over_max_parallel_runs_wait_in_a_queue_and_all_complete(
+    gated,
+    start_daemon,  # type: ignore[no-untyped-def]
+) -> None:
+    site = gated()  # the first run holds its slot until the gate opens
+    feed = [site.url("/feed.xml")]
+    d = start_daemon(
+        [
+            {"name": "first", "feeds": feed, "schedule": "*/30 * * * * *"},
+            {"name": "second", "feeds": feed, "schedule": "*/30 * * * * *"},
+        ],
+        daemon={"max_parallel_runs": 1},
+    )
+    queued = d.wait_for(
+        lambda: [r for r in d.runs() if r["status"] == "queued"], "a run to be queued"
+    )
+    assert len(queued) == 1 and "daemon.max_parallel_runs is 1" in queued[0]["message"]
+    assert d.events("run-queued", queued[0]["source"])
+    d.wait_for(lambda: [r for r in d.runs() if r["status"] == "running"], "the held run")
+    time.sleep(1)
+    assert len([r for r in d.runs() if r["status"] == "running"]) == 1, "over the limit"
+    assert "waiting" in d.runs(queued[0]["source"])[-1]["message"], "started while held"
+    site.gate.set()
+    for name in ("first", "second"):
+        d.wait_for(
+            lambda n=name: [r for r in d.runs(n) if r["status"] in ("ok", "partial")],
+            f"{name}'s run to finish",
+        )
+    assert d.stop() == 0
+    [waited] = [r for r in d.runs() if r["id"] == queued[0]["id"]]
+    assert waited["status"] == "queued" and "then started (pid " in waited["message"]
+    assert d.events("run-started", queued[0]["source"])

@@ -11,7 +11,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem, FailureItem
-from pipeline.pipelines import Extracted, ExtractPipeline
+from pipeline.pipelines import Extracted, ExtractPipeline, within_limit
 from tests.faultsrv import LOREM, article_html
 
 
@@ -76,20 +76,18 @@ def test_without_a_limit_the_page_is_extracted() -> None:
 def test_the_limit_counts_from_when_a_worker_starts_the_page_not_from_queueing() -> None:
     """A page still waiting for a worker (its start slot 0.0) is never timed out; one that a
     worker started longer ago than the limit is."""
-    pipe = ExtractPipeline(workers=0, stats=get_crawler().stats, timeout=0.05)
-
     async def queued_then_done() -> object:
         loop = asyncio.get_running_loop()
         result: asyncio.Future[object] = loop.create_future()
         loop.call_later(0.3, result.set_result, "extracted")  # 6x the limit, all of it queued
-        return await pipe._within_limit(result, [0.0], 0)  # type: ignore[arg-type]
+        return await within_limit(result, [0.0], 0, 0.05)  # type: ignore[arg-type]
 
     assert asyncio.run(queued_then_done()) == "extracted"
 
     async def started_long_ago() -> object:
         result: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         starts = [time.monotonic() - 1.0]
-        return await pipe._within_limit(result, starts, 0)  # type: ignore[arg-type]
+        return await within_limit(result, starts, 0, 0.05)  # type: ignore[arg-type]
 
     with pytest.raises(TimeoutError):
         asyncio.run(started_long_ago())
@@ -116,3 +114,30 @@ def test_pages_queued_behind_a_stuck_page_are_extracted() -> None:
     assert isinstance(first, FailureItem) and "crawl.extract_timeout" in first.reason
     assert isinstance(second, Extracted), second
     assert second.article.title == "Queued story"
+
+
+def test_the_sources_of_one_crawl_share_one_extraction_pool() -> None:
+    """Every source's pipeline extracts in the same workers; the last one to close stops them."""
+    first, second = _pipeline(timeout=0), _pipeline(timeout=0)
+    try:
+        assert first.shared is second.shared and first.pool is second.pool
+        pool = first.pool
+        assert pool is not None
+        out = asyncio.run(second.process_item(_item(article_html("Shared story"), "/news/s")))
+        assert isinstance(out, Extracted)
+        pids = list(getattr(pool, "_processes", {}))
+        assert len(pids) == 1  # NEWSVAULT_EXTRACT_WORKERS, not one set per source
+        first.close_spider()
+        out = asyncio.run(second.process_item(_item(article_html("Still open"), "/news/t")))
+        assert isinstance(out, Extracted), "closing one source stopped the others' pool"
+    finally:
+        first.close_spider()
+        second.close_spider()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # the last source closed: the workers are gone
+    third = _pipeline(timeout=0)
+    try:
+        assert third.pool is not pool, "a later crawl got a shut-down pool"
+    finally:
+        third.close_spider()

@@ -203,3 +203,23 @@ def test_safety_middleware_allows_private_networks_when_configured() -> None:
     assert mw.process_request(Request("http://127.0.0.1:8000/a")) is None
     with pytest.raises(BlockedRequest, match="outside the source's domains"):
         mw.process_request(Request("http://127.0.0.2:8000/a"))
+
+
+def test_the_sources_of_one_crawl_write_through_one_archive(tmp_path: Path) -> None:
+    """Each source records its own run, through the one archive the crawl process opens; the
+    last source to close closes it."""
+    stores = [StorePipeline.from_crawler(crawler_for(tmp_path)) for _ in range(2)]
+    for store in stores:
+        store.open_spider()
+    first, second = stores
+    assert first.archive is second.archive and first.run_id != second.run_id
+    first.spider_closed(first.crawler.spider, "finished")
+    assert second.archive.run(first.run_id)["status"] == "ok", "closing one source closed both"
+    second.spider_closed(second.crawler.spider, "finished")
+    third = StorePipeline.from_crawler(crawler_for(tmp_path))
+    third.open_spider()
+    try:
+        assert third.archive is not first.archive, "a later crawl got a closed archive"
+        assert [r["status"] for r in third.archive.runs()][-2:] == ["ok", "ok"]
+    finally:
+        third.spider_closed(third.crawler.spider, "finished")
