@@ -77,10 +77,12 @@ def setup_logging(fmt: str, log_file: Path | None, level: int = logging.INFO) ->
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     logger = logging.getLogger(LOGGER_NAME)
+    aps = logging.getLogger("apscheduler")
+    for old in {*logger.handlers, *aps.handlers}:  # a previous setup's log file
+        old.close()
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
-    aps = logging.getLogger("apscheduler")
     aps.handlers[:] = [handler]
     aps.setLevel(logging.INFO if level <= logging.DEBUG else max(level, logging.WARNING))
     aps.propagate = False

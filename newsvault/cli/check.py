@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from common.config import Config
 from newsvault.cli.common import EXIT_FAILED, EXIT_OK, check_sources, config_option, source_option
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["check"]
 

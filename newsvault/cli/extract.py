@@ -6,19 +6,24 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
-from common.config import Config, config_path_from_env, load_config
 from common.errors import ConfigError, ExtractionError, NotAnArticle
 from newsvault.cli.common import EXIT_CONFIG, EXIT_FAILED, fail
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["extract"]
 
 
 def _config(path: Path | None) -> Config:
     """The given config; else $NEWSVAULT_CONFIG or ./config.yaml if there is one; else defaults."""
+    from common.config import Config, config_path_from_env, load_config
+
     if path is None:
         path = config_path_from_env()
         if not path.exists():
@@ -35,6 +40,7 @@ def _config(path: Path | None) -> Config:
     "--url",
     "page_url",
     default=None,
+    metavar="URL",
     help="the page's address, for a FILE or stdin (links and page type are judged by it)",
 )
 @click.option("--json", "as_json", is_flag=True, help="the article and its metadata as JSON")

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
-from common.config import Config, config_path_from_env, load_config
 from common.errors import ConfigError
 from newsvault.cli.common import EXIT_CONFIG, EXIT_FAILED, fail
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["sources"]
 
@@ -29,6 +31,8 @@ _config_path = click.option(
 
 
 def _load(path: Path | None) -> tuple[Path, Config]:
+    from common.config import config_path_from_env, load_config
+
     path = path or config_path_from_env()
     try:
         return path, load_config(path)
@@ -182,6 +186,7 @@ def remove(config_path: Path | None, name: str) -> None:
     Example:
         newsvault sources remove example.com
     """
+    from common.config import config_path_from_env
     from newsvault.configfile import remove_source
 
     path = config_path or config_path_from_env()
