@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from common.config import Config
 from common.errors import ConfigError, StorageError
 from newsvault.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_STORAGE, config_option, fail
+
+if TYPE_CHECKING:
+    from common.config import Config
 
 __all__ = ["copy", "worker"]
 
@@ -24,6 +28,7 @@ __all__ = ["copy", "worker"]
     "--extract-workers",
     type=click.IntRange(min=0),
     default=None,
+    metavar="N",
     help="extraction processes (default: up to 4, one per core)",
 )
 def worker(config: Config, exit_when_idle: float | None, extract_workers: int | None) -> None:
@@ -31,9 +36,9 @@ def worker(config: Config, exit_when_idle: float | None, extract_workers: int | 
     what is in flight, exit 0). Needs `frontier: redis://...` in the config; run as many as you
     like, on any machine that reaches the archive and the frontier.
 
+    \b
     Example:
-
-        newsvault worker --config config.yaml
+        newsvault worker --config config.yaml --exit-when-idle 60
     """
     from newsvault.worker import run_worker
 
@@ -57,12 +62,12 @@ def worker(config: Config, exit_when_idle: float | None, extract_workers: int | 
 )
 def copy(config: Config, target: str, resume: bool) -> None:
     """Copy the configured archive (articles, revisions, aliases, bodies, runs, failures) into
-    another database, e.g. SQLite to PostgreSQL. Refuses a target that is not empty unless
-    --resume is given.
+    another database, e.g. SQLite to PostgreSQL (--to postgresql+psycopg://USER@HOST/DB).
+    Refuses a target that is not empty unless --resume is given.
 
+    \b
     Example:
-
-        newsvault copy --config config.yaml --to postgresql+psycopg://nv@db/newsvault
+        newsvault copy --to sqlite:///archive-copy.db
     """
     from storage.copy import copy_archive
 

@@ -202,8 +202,8 @@ def test_the_help_examples_work_on_the_demo_archive(tmp_path: Path) -> None:
         "PYTHONPATH": str(ROOT),
     }
     # they fetch sites (never in a test: their own tests use the local server), run until
-    # stopped, write a config, or rebuild the demo
-    skip = ("crawl", "daemon", "serve", "demo", "check", "extract", "init", "sources")
+    # stopped or need a Redis frontier, write a config, or rebuild the demo
+    skip = ("crawl", "daemon", "serve", "demo", "check", "extract", "init", "sources", "worker")
     ran = 0
     for name in sorted(main.commands):  # type: ignore[attr-defined]
         if name in skip:
