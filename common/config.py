@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from common.dburl import check_database_url
 from common.errors import ConfigError
 
 __all__ = [
@@ -297,6 +298,12 @@ class Config(_Frozen):
     incremental: IncrementalSettings = IncrementalSettings()
     dedupe: DedupeSettings = DedupeSettings()
     path: Path | None = None
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        check_database_url(v)  # one line with the password masked; a bad URL exits 2
+        return v
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from common.config import Config
+from common.dburl import mask_url
 from common.errors import StorageError
 from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, config_option, fail
 
@@ -48,9 +49,8 @@ def serve(config: Config, host: str, port: int) -> None:
     except OSError as exc:
         archive.close()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_CONFIG)
-    click.echo(
-        f"newsvault: serving {config.database} on http://{host}:{server.server_port}/", err=False
-    )
+    where = f"http://{host}:{server.server_port}/"
+    click.echo(f"newsvault: serving {mask_url(config.database)} on {where}", err=False)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
