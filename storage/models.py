@@ -90,6 +90,7 @@ class Run(Base):
     articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     articles_skipped: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    urls_over_cap: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     message: Mapped[str | None] = mapped_column(Text)
 
 

@@ -17,7 +17,7 @@ import click
 
 from common.config import Config
 from common.errors import StorageError
-from common.runs import COUNTERS, LABELS
+from common.runs import COUNTERS, LABELS, cap_message
 from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -80,6 +80,10 @@ def _crawl(
         if r.status == "skipped":
             click.echo(f"newsvault: {r.source}: skipped, {r.message}", err=True)
     _print_summary(results)
+    for r in results:
+        capped = cap_message(r.urls_over_cap)
+        if capped:
+            click.echo(f"newsvault: {r.source}: {capped}", err=True)
     if results and all(r.status == "failed" for r in results):
         click.echo("newsvault: every source failed; see `newsvault runs` and the log", err=True)
         return EXIT_FAILED

@@ -251,11 +251,19 @@ def _status_row(
         source.name,
         schedule_of(config, source),
         _when(last["started_at"]) if last else "never",
-        last["status"] if last else "-",
+        _last_status(last),
         _when(success["finished_at"]) if success else "never",
         _when(nxt) if nxt else "-",
         ("ok" if why == "ok" else why) if ok else f"UNHEALTHY: {why}",
     )
+
+
+def _last_status(last: Any) -> str:
+    """The last run's status, and whether it left articles for the next run (the page cap)."""
+    if not last:
+        return "-"
+    over = last.get("urls_over_cap") or 0
+    return f"{last['status']}, page cap reached: {over} URLs wait" if over else str(last["status"])
 
 
 def _daemon_line(holder: Any, now: datetime) -> str:
