@@ -194,6 +194,8 @@ class Revision(Base):
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     image_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    site_name: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("article_id", "number", name="uq_revisions_article_number"),)
 
