@@ -62,9 +62,7 @@ def test_a_bad_database_url_is_one_masked_line_and_exit_2(
     assert "alice:***@db.example" in line
 
 
-def test_a_missing_postgresql_driver_names_the_extra_to_install(
-    cli: Any, tmp_path: Path
-) -> None:
+def test_a_missing_postgresql_driver_names_the_extra_to_install(cli: Any, tmp_path: Path) -> None:
     blocker = tmp_path / "blocked"
     (blocker / "psycopg").mkdir(parents=True)
     (blocker / "psycopg" / "__init__.py").write_text("raise ImportError('no psycopg here')\n")
