@@ -189,7 +189,8 @@ def main() -> int:
                     orphans[pid] = by_sid.get(pid, [])
             for pid in seen - set(running):
                 ended.setdefault(pid, time.monotonic())
-            ours = sum(len(by_sid.get(sid, [])) for sid in (daemon.pid, *seen))
+            # the daemon, and every process of every crawl's session
+            ours = 1 + sum(len(by_sid.get(sid, [])) for sid in seen)
             # processes of crawls whose main process has been gone for 5 s or more
             gone = [pid for pid, when in ended.items() if time.monotonic() - when >= 5]
             left = sum(len(by_sid.get(sid, [])) for sid in gone)
@@ -201,7 +202,9 @@ def main() -> int:
         stop_secs = time.monotonic() - t_stop
         time.sleep(5)
         after = sessions()
-        left_at_end = {sid: after[sid] for sid in (daemon.pid, *seen) if after.get(sid)}
+        left_at_end = {sid: after[sid] for sid in seen if after.get(sid)}
+        if daemon.pid in {p for pids in after.values() for p in pids}:
+            left_at_end[daemon.pid] = [daemon.pid]
         recorded = recorded_pids(db)
 
     counts = run_counts(db)
@@ -235,9 +238,14 @@ def main() -> int:
         f"  crawls started     {len(seen)}; without a recorded run: {len(unrecorded)} {unrecorded}"
     )
     if procs:
-        marks = [procs[int(i * (len(procs) - 1) / 4)] for i in range(5)]
-        line = ", ".join(f"{m:.0f} min {n} ({x} left over)" for m, n, x in marks)
-        print(f"  soak processes     {line}; max left over {max(x for _, _, x in procs)}")
+        fifth = max(len(procs) // 5, 1)
+        first, last = procs[:fifth], procs[-fifth:]
+        print(
+            "  soak processes     (daemon + crawl sessions, sampled every second) "
+            f"first fifth max {max(n for _, n, _ in first)}, last fifth max "
+            f"{max(n for _, n, _ in last)}; now {procs[-1][1]}; "
+            f"max left over by ended crawls {max(x for _, _, x in procs)}"
+        )
     print(f"  after exit         processes left: {sum(len(v) for v in left_at_end.values())}")
     print(f"  files              {tmp}")
     bad = counts["failed"] + counts["timed out"] + counts["interrupted"] - len(killed)
