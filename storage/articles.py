@@ -54,7 +54,7 @@ class Reextracted(StrEnum):
     """What :meth:`ArticleStore.save_reextracted` did with an article."""
 
     REVISED = "revised"  # its content changed: kept as its next revision
-    REFRESHED = "refreshed"  # only its text hash or simhash was stale: updated in place
+    REFRESHED = "refreshed"  # only what the revision test ignores, or a stale hash: in place
     KEPT = "kept"  # the new text lost more than half of the old: old kept, failure recorded
     UNCHANGED = "unchanged"
 
@@ -232,8 +232,10 @@ class ArticleStore(ArchiveBase):
         becomes the article's next revision, seen at ``at`` (default: now) and made by no run,
         and the article row, its text hash and simhash equal it (REVISED). A new text shorter
         than half the stored one (:data:`REEXTRACT_MIN_SHARE`) is not applied: the article
-        stays as it is and a failure of kind ``reextract-shrank`` records why (KEPT). A stale
-        text hash or simhash alone is repaired in place (REFRESHED). URL, source, fetch times
+        stays as it is and a failure of kind ``reextract-shrank`` records why (KEPT). A row
+        whose text differs only in what the fingerprint ignores (the revision test,
+        :func:`text_changed`), or whose hash or simhash is stale, is repaired in place: its
+        latest revision records that text already (REFRESHED). URL, source, fetch times
         and fetch history are never touched; an article no longer in the archive is left alone
         (UNCHANGED). Raises StorageError when the archive cannot be written.
         """
@@ -250,7 +252,7 @@ class ArticleStore(ArchiveBase):
                 elif art.text and len(rec.text) < REEXTRACT_MIN_SHARE * len(art.text):
                     s.add(_shrank(art, len(rec.text), when))
                     out.append(Reextracted.KEPT)
-                elif text_changed(art, rec) or _differs(art, rec, hashes=False):
+                elif text_changed(art, rec) or _differs(art, rec, metadata_only=True):
                     new_revision(s, art, rec, when, None)
                     out.append(Reextracted.REVISED)
                 elif _differs(art, rec):
@@ -265,18 +267,19 @@ class ArticleStore(ArchiveBase):
         return self._save(fn) if items else []
 
 
-def _differs(art: Article, rec: ArticleRecord, *, hashes: bool = True) -> bool:
+def _differs(art: Article, rec: ArticleRecord, *, metadata_only: bool = False) -> bool:
     """Whether the article row differs from ``rec`` in any column an extraction fills (with
-    ``hashes=False``: in any but the text hash and simhash, which derive from the text)."""
+    ``metadata_only``: in any but the text and what derives from it, its hash and simhash;
+    whether the text changed is :func:`text_changed`'s question)."""
     for name, value in content_columns(rec).items():
-        if name == "text_hash" and not hashes:
+        if metadata_only and name in ("text", "text_hash"):
             continue
         stored = getattr(art, name)
         if isinstance(value, list):
             stored = list(stored or [])
         if stored != value:
             return True
-    return hashes and art.simhash != rec.simhash
+    return not metadata_only and art.simhash != rec.simhash
 
 
 def _shrank(art: Article, new_chars: int, at: datetime) -> Failure:

@@ -88,8 +88,8 @@ def newest_first(entries: Sequence[FeedEntry], *, listed_oldest_first: bool) -> 
     (``crawl.max_pages_per_run``): those with a date (``lastmod``, a news sitemap's publication
     date, a feed entry's date) newest first; entries of the same date, and undated ones after
     them, by their place in the listing, latest place first when the listing is
-    ``listed_oldest_first`` (sitemaps: sites append new URLs and new sitemaps), else first
-    place first (feeds list their newest entry first)."""
+    ``listed_oldest_first`` (a sitemap's urlset: sites append new URLs), else first place
+    first (feeds list their newest entry first)."""
 
     def key(item: tuple[int, FeedEntry]) -> tuple[bool, float, int]:
         place, entry = item
@@ -333,7 +333,9 @@ class NewsSpider(scrapy.Spider):
             yield self._broken(response, "sitemap", len(doc.entries), doc.problem)
         depth = int(response.meta.get("sitemap_depth", 0))
         children: list[tuple[str, int]] = []
-        for entry in newest_first(doc.entries, listed_oldest_first=True):
+        # a urlset's entries are taken as listed oldest first (sites append); an index's sitemaps
+        # keep their order unless their lastmod says otherwise (their order is often by kind)
+        for entry in newest_first(doc.entries, listed_oldest_first=doc.kind != "index"):
             url = urljoin(response.url, entry.url)
             if doc.kind == "index":
                 if depth < _MAX_SITEMAP_DEPTH and host_in(
