@@ -6,9 +6,17 @@ memory (RSS), threads and open file descriptors: at start, after a warm-up of a 
 the end. The crawls run in child processes; only the daemon itself must not grow with the
 number of runs.
 
-    .venv/bin/python bench/soak.py --minutes 3 --every 5 --sources 1
+With ``--kill-every S``, every S seconds the soak SIGKILLs the main PID of a running crawl (as
+the OOM killer would; never its workers), and checks 5 s later that no process of that crawl
+is left (each crawl runs in a session of its own, so /proc finds all of it). It reports the
+processes of the soak (the daemon's and every crawl's sessions) over time, the processes left
+by finished crawls (orphans), and whether every crawl the daemon started has its run recorded.
 
-Exit status 1 if a run failed, the daemon did not exit 0 on SIGTERM, or its RSS grew by more than
+    .venv/bin/python bench/soak.py --minutes 3 --every 5 --sources 1
+    .venv/bin/python bench/soak.py --minutes 30 --every 20 --sources 3 --kill-every 120
+
+Exit status 1 if a run failed (other than a killed crawl's), a crawl left a process, a crawl's
+run was not recorded, the daemon did not exit 0 on SIGTERM, or its RSS grew by more than
 ``--max-growth`` percent between the warm-up and the end.
 """
 
@@ -17,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -50,6 +59,47 @@ def proc_stats(pid: int) -> dict[str, int]:
     return out
 
 
+def sessions() -> dict[int, list[int]]:
+    """Session id -> live (not zombie) pids, from /proc."""
+    out: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        state, ppid, _pgrp, sid = stat[stat.rindex(")") + 2 :].split()[:4]
+        if state != "Z":
+            out.setdefault(int(sid), []).append(int(entry))
+    return out
+
+
+def crawl_children(daemon: int) -> list[int]:
+    """The daemon's running ``newsvault crawl`` children."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == daemon and fields[0] != "Z" and b"\0crawl\0" in cmd:
+            found.append(int(entry))
+    return found
+
+
+def recorded_pids(db: Path) -> set[int]:
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+            return {p for (p,) in con.execute("SELECT pid FROM runs") if p is not None}
+    except sqlite3.OperationalError:
+        return set()
+
+
 def run_counts(db: Path) -> Counter[str]:
     try:
         with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
@@ -65,7 +115,13 @@ def main() -> int:
     ap.add_argument("--sources", type=int, default=1, choices=range(1, len(ENTRIES) + 1))
     ap.add_argument("--warmup-runs", type=int, default=3)
     ap.add_argument("--max-growth", type=float, default=10.0, help="percent RSS growth allowed")
+    ap.add_argument(
+        "--kill-every", type=float, default=0, help="seconds between SIGKILLs of a crawl (0: none)"
+    )
+    ap.add_argument("--delay", type=float, default=0, help="crawl.download_delay, seconds")
+    ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
+    rng = random.Random(args.seed)
 
     tmp = Path(tempfile.mkdtemp(prefix="newsvault-soak-"))
     db = tmp / "soak.db"
@@ -76,7 +132,7 @@ def main() -> int:
         ]
         config = {
             "database": f"sqlite:///{db}",
-            "crawl": {"allow_private_networks": True, "download_delay": 0},
+            "crawl": {"allow_private_networks": True, "download_delay": args.delay},
             "daemon": {"run_timeout": 120, "kill_after": 10, "progress_interval": 0},
             "sources": sources,
         }
@@ -106,6 +162,12 @@ def main() -> int:
         peak = start["rss_kib"]
         t0 = time.monotonic()
         end_at = t0 + args.minutes * 60
+        seen: set[int] = set()  # crawl pids (= their session ids)
+        killed: dict[int, float] = {}  # crawl pid -> when it was SIGKILLed
+        orphans: dict[int, list[int]] = {}  # killed crawl pid -> its processes 5 s later
+        ended: dict[int, float] = {}  # crawl pid -> when its main process was gone
+        procs: list[tuple[float, int, int]] = []  # (minute, soak processes, leftover processes)
+        next_kill = t0 + args.kill_every * rng.uniform(0.5, 1.0) if args.kill_every else end_at
         while time.monotonic() < end_at and daemon.poll() is None:
             time.sleep(1.0)
             now = proc_stats(daemon.pid)
@@ -113,11 +175,37 @@ def main() -> int:
             done = sum(run_counts(db).values())
             if warm is None and done >= args.warmup_runs:
                 warm, warm_runs = now, done
+            running = crawl_children(daemon.pid)
+            seen.update(running)
+            by_sid = sessions()
+            if time.monotonic() >= next_kill and running:
+                with_pool = [p for p in running if len(by_sid.get(p, [])) >= 3]
+                victim = rng.choice(with_pool or running)
+                os.kill(victim, signal.SIGKILL)  # the main PID only
+                killed[victim] = time.monotonic()
+                next_kill += args.kill_every
+            for pid, when in killed.items():
+                if pid not in orphans and time.monotonic() - when >= 5:
+                    orphans[pid] = by_sid.get(pid, [])
+            for pid in seen - set(running):
+                ended.setdefault(pid, time.monotonic())
+            # the daemon, and every process of every crawl's session
+            ours = 1 + sum(len(by_sid.get(sid, [])) for sid in seen)
+            # processes of crawls whose main process has been gone for 5 s or more
+            gone = [pid for pid, when in ended.items() if time.monotonic() - when >= 5]
+            left = sum(len(by_sid.get(sid, [])) for sid in gone)
+            procs.append(((time.monotonic() - t0) / 60, ours, left))
         end = proc_stats(daemon.pid) if daemon.poll() is None else start
         daemon.send_signal(signal.SIGTERM)
         t_stop = time.monotonic()
         rc = daemon.wait(timeout=120)
         stop_secs = time.monotonic() - t_stop
+        time.sleep(5)
+        after = sessions()
+        left_at_end = {sid: after[sid] for sid in seen if after.get(sid)}
+        if daemon.pid in {p for pids in after.values() for p in pids}:
+            left_at_end[daemon.pid] = [daemon.pid]
+        recorded = recorded_pids(db)
 
     counts = run_counts(db)
     total = sum(counts.values())
@@ -139,9 +227,39 @@ def main() -> int:
     print(f"  threads            start {start['threads']}, end {end['threads']}")
     print(f"  open fds           start {start['fds']}, end {end['fds']}")
     print(f"  SIGTERM -> exit    {rc} after {stop_secs:.1f} s")
+    if args.kill_every:
+        hit = [pid for pid in killed if orphans.get(pid)]
+        print(
+            f"  crawls SIGKILLed   {len(killed)} (every {args.kill_every:g} s); left a process: "
+            f"{len(hit)} {[orphans[p] for p in hit]}"
+        )
+    unrecorded = sorted(seen - recorded)
+    print(
+        f"  crawls started     {len(seen)}; without a recorded run: {len(unrecorded)} {unrecorded}"
+    )
+    if procs:
+        fifth = max(len(procs) // 5, 1)
+        first, last = procs[:fifth], procs[-fifth:]
+        print(
+            "  soak processes     (daemon + crawl sessions, sampled every second) "
+            f"first fifth max {max(n for _, n, _ in first)}, last fifth max "
+            f"{max(n for _, n, _ in last)}; now {procs[-1][1]}; "
+            f"max left over by ended crawls {max(x for _, _, x in procs)}"
+        )
+    print(f"  after exit         processes left: {sum(len(v) for v in left_at_end.values())}")
     print(f"  files              {tmp}")
-    bad = counts["failed"] + counts["timed out"] + counts["interrupted"]
-    ok = rc == 0 and bad == 0 and growth <= args.max_growth and counts["ok"] >= 2
+    bad = counts["failed"] + counts["timed out"] + counts["interrupted"] - len(killed)
+    leftover = max((x for _, _, x in procs), default=0)
+    ok = (
+        rc == 0
+        and bad <= 0
+        and growth <= args.max_growth
+        and counts["ok"] >= 2
+        and not any(orphans.values())
+        and not unrecorded
+        and not left_at_end
+        and leftover == 0
+    )
     print("  verdict            " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 

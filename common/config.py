@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from common.dburl import check_database_url
 from common.errors import ConfigError
 
 __all__ = [
@@ -347,6 +348,12 @@ class Config(_Frozen):
             key, _, value = kv.partition("=")
             if key == "visibility" and not re.fullmatch(r"\d+(\.\d+)?", value):
                 raise ValueError("visibility= must be a number of seconds")
+        return v
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        check_database_url(v)  # one line with the password masked; a bad URL exits 2
         return v
 
     @model_validator(mode="after")

@@ -4,6 +4,12 @@ APScheduler 3's ``CronTrigger.from_crontab`` reads weekday 0 as Monday; cron rea
 (and 7 as Sunday too). :func:`parse_cron` translates numeric weekdays into names first, so
 ``0 9 * * 1-5`` means Monday to Friday and ``0 9 * * 0`` means Sunday, as in crontab(5).
 
+When both day-of-month and day-of-week are restricted, cron runs a job on days matching EITHER
+(``0 9 1 * 1``: the 1st of each month and every Monday); APScheduler's CronTrigger requires both.
+:func:`parse_cron` follows cron: two CronTriggers (one per day field) under an OrTrigger. As in
+Vixie cron, a field that starts with ``*`` (``*/2`` too) does not count as restricted, and then
+the other field alone decides. ``L`` in day-of-month is the last day of the month.
+
 Five fields are the usual crontab form. A sixth leading field gives seconds (for tests and fast
 schedules): ``*/5 * * * * *`` fires every five seconds.
 """
@@ -14,7 +20,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.base import BaseTrigger
 
 __all__ = ["parse_cron"]
 
@@ -60,11 +66,17 @@ def _weekday_field(field: str) -> str:
     return ",".join(out)
 
 
-def parse_cron(expr: str, timezone: str = "UTC", jitter: int | None = None) -> CronTrigger:
+def _day_field(field: str) -> str:
+    """Day-of-month as APScheduler reads it: cron's ``L`` (last day) is its ``last``."""
+    return ",".join("last" if part.upper() == "L" else part for part in field.split(","))
+
+
+def parse_cron(expr: str, timezone: str = "UTC", jitter: int | None = None) -> BaseTrigger:
     """Turn a crontab string into an APScheduler trigger; ValueError names the problem.
 
     ``jitter``: each fire time is delayed by a random 0 to ``jitter`` seconds.
     """
+    from apscheduler.triggers.combining import OrTrigger
     from apscheduler.triggers.cron import CronTrigger
 
     text = _ALIASES.get(expr.strip().lower(), expr.strip())
@@ -79,15 +91,20 @@ def parse_cron(expr: str, timezone: str = "UTC", jitter: int | None = None) -> C
         second, fields = fields[0], fields[1:]
     minute, hour, day, month, weekday = fields
     try:
-        return CronTrigger(
-            second=second,
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=_weekday_field(weekday),
-            timezone=timezone,
-            jitter=jitter or None,
-        )
+        common = {"second": second, "minute": minute, "hour": hour, "month": month}
+        days, weekdays = _day_field(day), _weekday_field(weekday)
+        if day.startswith("*") or weekday.startswith("*"):
+            return CronTrigger(
+                **common,
+                day=days,
+                day_of_week=weekdays,
+                timezone=timezone,
+                jitter=jitter or None,
+            )
+        either = [
+            CronTrigger(**common, day=days, timezone=timezone),
+            CronTrigger(**common, day_of_week=weekdays, timezone=timezone),
+        ]
+        return OrTrigger(either, jitter=jitter or None)
     except ValueError as exc:
         raise ValueError(f"{expr!r} is not a valid cron expression: {exc}") from None

@@ -23,6 +23,7 @@ __all__ = [
     "OUTCOME_COUNTERS",
     "STAT_PREFIX",
     "SUCCESS",
+    "cap_message",
     "count",
     "count_outcome",
     "counts_from_stats",
@@ -38,6 +39,7 @@ COUNTERS = (
     "articles_unchanged",
     "articles_skipped",
     "errors",
+    "urls_over_cap",
 )
 #: each counter's short name, as tables and log lines show it
 LABELS = {
@@ -47,6 +49,7 @@ LABELS = {
     "articles_unchanged": "unchanged",
     "articles_skipped": "skipped",
     "errors": "errors",
+    "urls_over_cap": "over cap",
 }
 #: the counter of each outcome of saving an article (see storage.articles.Outcome)
 OUTCOME_COUNTERS = {
@@ -90,6 +93,17 @@ def describe_counts(counts: Mapping[str, Any], *, nonzero: bool = False) -> str:
     """``pages 12, new 3, updated 0, ...``: a run's counters for a log line; with ``nonzero``,
     only those that are not 0 (``pages 12, new 3``)."""
     return ", ".join(f"{LABELS[n]} {counts[n]}" for n in COUNTERS if counts[n] or not nonzero)
+
+
+def cap_message(over_cap: int) -> str | None:
+    """What a run says when it stopped queueing articles at ``crawl.max_pages_per_run``
+    (``over_cap``: the article URLs it found and left for the next run), or None."""
+    if not over_cap:
+        return None
+    return (
+        f"page cap reached (crawl.max_pages_per_run): {over_cap} article URLs wait for the "
+        "next run"
+    )
 
 
 def run_status(counts: Mapping[str, int], *, fatal: str | None, reason: str) -> str:

@@ -10,13 +10,15 @@ is true, checked on the addresses a name resolves to, so a page cannot turn the 
 the network it runs in.
 
 :class:`SafeResolver` (Scrapy's ``TWISTED_DNS_RESOLVER``) repeats the address check on the very
-lookup the connection uses, so a name that resolved to a public address for the middleware and to a
-private one a moment later (DNS rebinding) is still refused before any connection.
+lookup the connection uses, IPv4 and IPv6 answers alike, so a name that resolved to a public address
+for the middleware and to a private one a moment later (DNS rebinding), or whose AAAA record
+points at ``::1`` or ``fd00::/8``, is still refused before any connection.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -25,9 +27,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.resolver import CachingThreadedResolver
-from twisted.internet.defer import Deferred
-from twisted.internet.error import DNSLookupError
+from scrapy.resolver import CachingHostnameResolver
 
 from common.urls import host_in
 
@@ -39,6 +39,8 @@ __all__ = [
     "SafetyMiddleware",
     "is_public_address",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class BlockedRequest(IgnoreRequest):
@@ -146,16 +148,36 @@ class SafetyMiddleware:
         return None
 
 
-def refuse_private(address: str, name: str) -> str:
-    """``address`` if it is public; raises DNSLookupError naming ``name`` otherwise."""
-    if not is_public_address(address):
-        raise DNSLookupError(f"{name} resolves to non-public address {address}; refused")
-    return address
+class _CheckedReceiver:
+    """Holds back a lookup's answers until it is complete, then passes them all on if every
+    one is public (A and AAAA alike), or none of them: the connection then fails as a DNS
+    error, and nothing is contacted."""
+
+    def __init__(self, receiver: Any, name: str) -> None:
+        self.receiver = receiver
+        self.name = name
+        self.addresses: list[Any] = []
+
+    def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: Any) -> None:  # noqa: N802
+        self.addresses.append(address)
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        bad = [a.host for a in self.addresses if not is_public_address(a.host)]
+        if bad:
+            log.warning("%s resolves to non-public address %s; refused", self.name, bad[0])
+        else:
+            for address in self.addresses:
+                self.receiver.addressResolved(address)
+        self.receiver.resolutionComplete()
 
 
-class SafeResolver(CachingThreadedResolver):
-    """Scrapy's caching resolver, refusing non-public answers unless private networks are
-    allowed (``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``)."""
+class SafeResolver(CachingHostnameResolver):
+    """Scrapy's caching resolver of IPv4 and IPv6 names, refusing a name when any of its
+    answers (A or AAAA) is not public, unless private networks are allowed
+    (``NEWSVAULT_ALLOW_PRIVATE_NETWORKS``)."""
 
     allow_private = False
 
@@ -165,8 +187,16 @@ class SafeResolver(CachingThreadedResolver):
         resolver.allow_private = crawler.settings.getbool("NEWSVAULT_ALLOW_PRIVATE_NETWORKS")
         return resolver
 
-    def getHostByName(self, name: str, timeout: Any = ()) -> Deferred[str]:  # noqa: N802
-        d = super().getHostByName(name, timeout)
+    def resolveHostName(  # noqa: N802
+        self,
+        resolutionReceiver: Any,  # noqa: N803
+        hostName: str,  # noqa: N803
+        portNumber: int = 0,  # noqa: N803
+        addressTypes: Any = None,  # noqa: N803
+        transportSemantics: str = "TCP",  # noqa: N803
+    ) -> Any:
         if not self.allow_private:
-            d.addCallback(refuse_private, name)
-        return d
+            resolutionReceiver = _CheckedReceiver(resolutionReceiver, hostName)
+        return super().resolveHostName(
+            resolutionReceiver, hostName, portNumber, addressTypes, transportSemantics
+        )

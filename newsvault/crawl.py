@@ -44,6 +44,7 @@ class RunResult:
     articles_unchanged: int
     articles_skipped: int
     errors: int
+    urls_over_cap: int = 0
     message: str | None = None
 
 
@@ -113,7 +114,7 @@ def run_crawl(
         archive.check_writable()
         mine, skipped = locks.take(sources, trigger)
         results = [
-            RunResult(name, run_id, "skipped", 0, 0, 0, 0, 0, 0, message)
+            RunResult(name, run_id, "skipped", 0, 0, 0, 0, 0, 0, message=message)
             for name, run_id, message in skipped
         ]
         if not mine:

@@ -46,11 +46,26 @@ def write_jsonl(articles: Iterable[dict[str, Any]], out: TextIO) -> int:
     return n
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a string starting like a formula gets a
+    leading ``'`` (OWASP's advice; the cell is quoted by the writer as needed)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(articles: Iterable[dict[str, Any]], out: TextIO) -> int:
     """Write a header row and one row per article (RFC 4180 quoting); returns the count.
 
     List fields (authors, tags) are joined with ``"; "``; multi-line text stays in one quoted
-    cell. Streams like :func:`write_jsonl`. ``out`` should be opened with ``newline=""``.
+    cell. A text cell that starts with ``= + - @``, a tab or a carriage return gets a leading
+    ``'``, so that no spreadsheet runs archived text as a formula (CSV injection); JSON lines
+    keep the text as it is. Streams like :func:`write_jsonl`. ``out`` should be opened with
+    ``newline=""``.
     """
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_FIELDS)
@@ -61,7 +76,7 @@ def write_csv(articles: Iterable[dict[str, Any]], out: TextIO) -> int:
             value = art.get(k)
             if isinstance(value, list | tuple):
                 value = "; ".join(str(v) for v in value)
-            row.append("" if value is None else value)
+            row.append("" if value is None else _cell(value))
         writer.writerow(row)
         n += 1
     return n

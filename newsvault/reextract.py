@@ -5,13 +5,13 @@ from the HTML archived at its last fetch, with no network request, on all cores.
 is decoded as the crawl decoded it: the one decoder (:mod:`common.decode`) with the stored
 Content-Type header, so a UTF-8 page served as ISO-8859-1 stays UTF-8.
 
-Every change of an article's content is kept, as in a crawl: a title or text that really
-changed (the crawl's revision test) becomes the article's next revision, and the article, its
-text hash and simhash follow it; a change of metadata alone (or of the text's spacing, or a
-stale hash) is made in place, with no revision, earlier revisions keeping what they recorded
-(see :meth:`~storage.articles.ArticleStore.save_reextracted`). An article that no longer
-extracts (the new rules call it "not an article", or extraction fails) is kept as it is and
-counted.
+Re-extraction never makes an article worse without a trace: every change of an article's
+content (title, text, metadata) becomes the article's next revision, and the article, its text
+hash and simhash follow it; a stale hash alone is repaired in place. A new text shorter than
+half the stored one is not applied: the article keeps its text and a failure (kind
+``reextract-shrank``) records why (see :meth:`~storage.articles.ArticleStore.save_reextracted`).
+An article that no longer extracts (the new rules call it "not an article", or extraction
+fails) is kept as it is and counted.
 
 Example::
 
@@ -49,6 +49,7 @@ class ReextractResult:
     unchanged: int = 0
     failed: int = 0
     no_body: int = 0
+    kept: int = 0  # the new text lost more than half of the old: not applied (a failure says so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,9 @@ def _run_chunk(
         else:
             records.append((article_id, rec))
     for outcome in archive.save_reextracted(records):
-        if outcome is Reextracted.UNCHANGED:
+        if outcome is Reextracted.KEPT:
+            result.kept += 1
+        elif outcome is Reextracted.UNCHANGED:
             result.unchanged += 1
         else:
             result.changed += 1

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from common.decode import decode_page
 from common.fingerprint import text_hashes
+from common.procs import die_with_parent
 from pipeline.extract import Article, ExtractOptions, extract_article
 from storage.bodies import pack_body
 
@@ -62,8 +63,10 @@ _STARTS: MutableSequence[float] | None = None
 
 
 def init_worker(starts: MutableSequence[float]) -> None:
-    """Pool initializer: keep the shared start-time array."""
+    """Pool initializer: die with the forkserver (which dies with the crawl), keep the shared
+    start-time array."""
     global _STARTS
+    die_with_parent()
     _STARTS = starts
 
 

@@ -34,7 +34,7 @@ from twisted.internet import task
 from common.config import Source
 from common.errors import ExtractionError, NotAnArticle, StorageError
 from common.fingerprint import text_fingerprint
-from common.runs import count, count_outcome, counts_from_stats, run_status
+from common.runs import cap_message, count, count_outcome, counts_from_stats, run_status
 from common.urls import canonical_url, prefer_canonical
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
@@ -543,7 +543,8 @@ class StorePipeline:
         status = run_status(counts, fatal=fatal, reason=reason)
         self.stats.set_value("newsvault/status", status)
         try:
-            self.archive.finish_run(self.run_id, status, counts, message=fatal)
+            message = fatal or cap_message(counts["urls_over_cap"])
+            self.archive.finish_run(self.run_id, status, counts, message=message)
         except StorageError as exc:
             log.error("could not record the end of run %s: %s", self.run_id, exc)
             self.stats.set_value("newsvault/fatal", str(exc))

@@ -7,14 +7,18 @@ after 2,000 articles, 285 MiB after 4,000, flat after that). One extraction here
 the first page would (lazily imported modules, compiled patterns), and ``gc.freeze()`` moves
 everything into the permanent generation that collections never scan, so it stays shared.
 (Python's gc documentation recommends exactly this before forking.)
+
+First of all, the forkserver asks to die with the crawl (:func:`common.procs.die_with_parent`).
 """
 
 from __future__ import annotations
 
 import gc
 
+from common.procs import die_with_parent
 from pipeline.extract_worker import warm_up
 
+die_with_parent()  # the crawl may be SIGKILLed: the forkserver (and so its workers) goes with it
 warm_up()
 gc.collect()
 gc.freeze()

@@ -27,7 +27,7 @@ from storage import incremental as inc
 from storage.base import ArchiveBase
 from storage.bodies import PackedBody, pack_body
 from storage.bulk import save_plain_new
-from storage.models import Article, Backoff, Body, Fetch
+from storage.models import Article, Backoff, Body, Failure, Fetch
 from storage.records import (
     ArticleRecord,
     FetchRecord,
@@ -53,9 +53,14 @@ class Outcome(StrEnum):
 class Reextracted(StrEnum):
     """What :meth:`ArticleStore.save_reextracted` did with an article."""
 
-    REVISED = "revised"  # its title or text changed: kept as its next revision
-    REFRESHED = "refreshed"  # something else changed: updated in place, no revision
+    REVISED = "revised"  # its content changed: kept as its next revision
+    REFRESHED = "refreshed"  # only what the revision test ignores, or a stale hash: in place
+    KEPT = "kept"  # the new text lost more than half of the old: old kept, failure recorded
     UNCHANGED = "unchanged"
+
+
+#: a re-extraction keeping less than this share of an article's text is not applied
+REEXTRACT_MIN_SHARE = 0.5
 
 
 def text_changed(art: Article, rec: ArticleRecord) -> bool:
@@ -223,15 +228,16 @@ class ArticleStore(ArchiveBase):
         """Store articles extracted again from their stored pages, in one transaction; say
         what was done with each, in order.
 
-        Every change of an article's content is kept: a title or text that really changed (the
-        crawl's revision test, :func:`text_changed`) becomes the article's next revision, seen
-        at ``at`` (default: now) and made by no run, and the article row, its text hash and
-        simhash equal it (REVISED). Anything else that differs (metadata, a text that differs
-        only in what the fingerprint ignores, a stale text hash or simhash) is updated in place
-        on the article row alone (REFRESHED): earlier revisions keep what they recorded. URL,
-        source, fetch times and fetch history are never touched; an article no longer in the
-        archive is left alone (UNCHANGED). Raises StorageError when the archive cannot be
-        written.
+        Every change of an article's content is kept: a title, text or metadata that changed
+        becomes the article's next revision, seen at ``at`` (default: now) and made by no run,
+        and the article row, its text hash and simhash equal it (REVISED). A new text shorter
+        than half the stored one (:data:`REEXTRACT_MIN_SHARE`) is not applied: the article
+        stays as it is and a failure of kind ``reextract-shrank`` records why (KEPT). A row
+        whose text differs only in what the fingerprint ignores (the revision test,
+        :func:`text_changed`), or whose hash or simhash is stale, is repaired in place: its
+        latest revision records that text already (REFRESHED). URL, source, fetch times
+        and fetch history are never touched; an article no longer in the archive is left alone
+        (UNCHANGED). Raises StorageError when the archive cannot be written.
         """
         when = at or utcnow()
 
@@ -243,7 +249,10 @@ class ArticleStore(ArchiveBase):
                 art = rows.get(article_id)
                 if art is None:
                     out.append(Reextracted.UNCHANGED)
-                elif text_changed(art, rec):
+                elif art.text and len(rec.text) < REEXTRACT_MIN_SHARE * len(art.text):
+                    s.add(_shrank(art, len(rec.text), when))
+                    out.append(Reextracted.KEPT)
+                elif text_changed(art, rec) or _differs(art, rec, metadata_only=True):
                     new_revision(s, art, rec, when, None)
                     out.append(Reextracted.REVISED)
                 elif _differs(art, rec):
@@ -258,15 +267,32 @@ class ArticleStore(ArchiveBase):
         return self._save(fn) if items else []
 
 
-def _differs(art: Article, rec: ArticleRecord) -> bool:
-    """Whether the article row differs from ``rec`` in any column an extraction fills."""
+def _differs(art: Article, rec: ArticleRecord, *, metadata_only: bool = False) -> bool:
+    """Whether the article row differs from ``rec`` in any column an extraction fills (with
+    ``metadata_only``: in any but the text and what derives from it, its hash and simhash;
+    whether the text changed is :func:`text_changed`'s question)."""
     for name, value in content_columns(rec).items():
+        if metadata_only and name in ("text", "text_hash"):
+            continue
         stored = getattr(art, name)
         if isinstance(value, list):
             stored = list(stored or [])
         if stored != value:
             return True
-    return art.simhash != rec.simhash
+    return not metadata_only and art.simhash != rec.simhash
+
+
+def _shrank(art: Article, new_chars: int, at: datetime) -> Failure:
+    """The failure that records why a re-extraction was not applied to ``art``."""
+    old_chars = len(art.text or "")
+    reason = (
+        f"re-extraction kept {new_chars:,} of {old_chars:,} characters of the text "
+        f"({100 * new_chars / max(old_chars, 1):.0f}%, under {REEXTRACT_MIN_SHARE:.0%}): "
+        "the stored text is kept"
+    )
+    return Failure(
+        run_id=None, source=art.source, url=art.url, at=at, kind="reextract-shrank", reason=reason
+    )
 
 
 def _add_fetch(

@@ -17,8 +17,9 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from common.dburl import check_database_url, mask_url
 from common.errors import StorageError
 
 __all__ = ["BUSY_TIMEOUT_MS", "migrate", "open_engine"]
@@ -88,9 +89,10 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
         engine = open_engine("sqlite:///newsvault.db")
     """
     try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StorageError(f"not a database URL: {url!r}") from exc
+        check_database_url(url)
+    except ValueError as exc:
+        raise StorageError(str(exc)) from None
+    parsed = make_url(url)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     kwargs: dict[str, Any] = {}
     if is_sqlite:
@@ -132,9 +134,10 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
             raise StorageError(f"no archive at {where} (no newsvault tables there)")
         if migrate_schema:
             migrate(engine)
-    except OperationalError as exc:
+    except DBAPIError as exc:  # cannot connect, or the driver refuses an option of the URL
         engine.dispose()
-        raise StorageError(
-            f"cannot open the archive {parsed.render_as_string(hide_password=True)}: {exc.orig}"
-        ) from exc
+        detail = str(exc.orig).strip().replace("\n", " ")
+        if parsed.password:
+            detail = detail.replace(str(parsed.password), "***")
+        raise StorageError(f"cannot open the archive {mask_url(url)}: {detail}") from None
     return engine

@@ -52,6 +52,8 @@ REVISION_COPIES = (
     "description",
     "tags",
     "image_url",
+    "language",
+    "site_name",
 )
 
 #: alias reasons that mean "another page with the same text", not "another URL of this page"
@@ -155,6 +157,8 @@ def load_revisions(s: Session, article_ids: Iterable[int]) -> dict[int, list[dic
                 "description": r.description,
                 "tags": list(r.tags or []),
                 "image_url": r.image_url,
+                "language": r.language,
+                "site_name": r.site_name,
                 "body_sha256": r.body_sha256,
             }
         )

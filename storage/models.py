@@ -92,6 +92,7 @@ class Run(Base):
     articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     articles_skipped: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    urls_over_cap: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     message: Mapped[str | None] = mapped_column(Text)
 
 
@@ -201,6 +202,8 @@ class Revision(Base):
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     image_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    site_name: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("article_id", "number", name="uq_revisions_article_number"),)
 

@@ -21,11 +21,12 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-__all__ = ["FaultServer", "Hit", "Route", "closed_port", "gzip_bomb"]
+__all__ = ["FaultServer", "Hit", "Route", "gzip_bomb", "held_port"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,14 @@ def gzip_bomb(decompressed: int, chunk: int = 1 << 20) -> bytes:
     return b"".join(parts)
 
 
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nothing listens (bound, then released)."""
+@contextmanager
+def held_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where nothing listens, held for the ``with`` block: bound by a socket
+    that never listens, so a connection is refused and no other process can take the port (a
+    port that was merely released can be taken by anyone, and then it answers)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        yield int(s.getsockname()[1])
 
 
 class FaultServer:

@@ -13,6 +13,7 @@ import yaml
 from newsvault.sitesrv import LocalSite
 from storage.repository import Archive
 from tests.conftest import DATA
+from tests.faultsrv import held_port
 
 pytestmark = pytest.mark.slow
 
@@ -207,11 +208,12 @@ def test_failed_pages_are_recorded_and_the_rest_archived(
 
 
 def test_exit_status_when_every_request_fails(write_config, cli, db_path: Path) -> None:  # type: ignore[no-untyped-def]
-    dead = LocalSite(Path("/nonexistent"))
-    url = dead.url("/feed.xml")
-    dead.close()  # nothing listens there any more
-    config = write_config([{"name": "dead", "feeds": [url]}], timeout=5)
-    proc = cli("crawl", "--config", str(config))
+    # The port stays bound (never listening) for the whole crawl: a port that was only closed
+    # can be taken by another process, which then answers (a 404, not a connection error).
+    with held_port() as port:
+        url = f"http://127.0.0.1:{port}/feed.xml"
+        config = write_config([{"name": "dead", "feeds": [url]}], timeout=5)
+        proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "every source failed" in proc.stderr
     with sqlite3.connect(db_path) as con:

@@ -17,7 +17,7 @@ from tests.faultsrv import (
     FAULT_FEEDS,
     FAULT_SITEMAPS,
     FaultServer,
-    closed_port,
+    held_port,
     install_fault_site,
 )
 
@@ -64,8 +64,7 @@ BAD_FEEDS: dict[str, tuple[str, str]] = {
 
 @pytest.fixture
 def fault_site() -> Iterator[tuple[FaultServer, int]]:
-    refused = closed_port()
-    with FaultServer() as srv:
+    with held_port() as refused, FaultServer() as srv:
         install_fault_site(srv, max_page_bytes=MAX_PAGE_BYTES, refused_port=refused)
         yield srv, refused
 

@@ -20,16 +20,17 @@ import pytest
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.http import Response
+from scrapy.resolver import HostResolution
 from scrapy.utils.test import get_crawler
-from twisted.internet.error import DNSLookupError
+from twisted.internet.address import IPv4Address, IPv6Address
 
 from common.config import parse_config
 from crawler.middlewares import (
     BlockedRequest,
     RedirectLoop,
     RedirectLoopMiddleware,
+    SafeResolver,
     SafetyMiddleware,
-    refuse_private,
 )
 from crawler.politeness import MAX_CRAWL_DELAY, CrawlDelayMiddleware
 from crawler.settings import scrapy_settings
@@ -121,11 +122,71 @@ def test_a_redirect_loop_is_caught() -> None:
     assert mw.process_response(a, onward) is onward
 
 
-def test_the_resolver_refuses_private_answers() -> None:
-    assert refuse_private("93.184.216.34", "example.org") == "93.184.216.34"
-    for addr in ("127.0.0.1", "10.0.0.1", "169.254.169.254", "::1"):
-        with pytest.raises(DNSLookupError, match="non-public"):
-            refuse_private(addr, "rebind.example")
+class _Answers:
+    """A name resolver (Twisted's IHostnameResolver) that answers every name with ``addrs``."""
+
+    def __init__(self, *addrs: str) -> None:
+        self.addrs = addrs
+
+    def resolveHostName(self, receiver: Any, name: str, port: int = 0, *_: Any) -> Any:  # noqa: N802
+        receiver.resolutionBegan(HostResolution(name))
+        for a in self.addrs:
+            receiver.addressResolved((IPv6Address if ":" in a else IPv4Address)("TCP", a, port))
+        receiver.resolutionComplete()
+        return receiver
+
+
+class _Received:
+    def __init__(self) -> None:
+        self.addresses: list[str] = []
+        self.complete = False
+
+    def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802
+        pass
+
+    def addressResolved(self, address: Any) -> None:  # noqa: N802
+        self.addresses.append(address.host)
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        self.complete = True
+
+
+def _resolve(name: str, *answers: str, allow: bool = False) -> list[str]:
+    crawler = get_crawler(settings_dict={"NEWSVAULT_ALLOW_PRIVATE_NETWORKS": allow})
+    resolver = SafeResolver.from_crawler(crawler, SimpleNamespace(nameResolver=_Answers(*answers)))
+    got = _Received()
+    resolver.resolveHostName(got, name, 80)
+    assert got.complete
+    return got.addresses
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ("127.0.0.1",),
+        ("10.0.0.1",),
+        ("169.254.169.254",),
+        ("::1",),  # AAAA loopback
+        ("fd00::1",),  # AAAA unique local (fd00::/8)
+        ("fe80::1",),  # AAAA link-local
+        ("::ffff:127.0.0.1",),  # IPv4-mapped loopback
+        ("93.184.216.34", "fd12:3456::7"),  # a public A with a private AAAA
+    ],
+)
+def test_the_resolver_refuses_a_name_with_any_private_answer_a_or_aaaa(
+    answers: tuple[str, ...],
+) -> None:
+    name = f"rebind-{len(answers)}-{answers[-1].replace(':', '-')}.example"
+    assert _resolve(name, *answers) == []
+    assert _resolve("allowed-" + name, *answers, allow=True) == list(answers)
+
+
+def test_the_resolver_passes_public_a_and_aaaa_answers() -> None:
+    answers = ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946")
+    assert _resolve("public.example", *answers) == list(answers)
+
+
+def test_the_resolver_is_configured() -> None:
     config = parse_config({"sources": [{"name": "s", "feeds": ["http://x.example/f"]}]})
     assert scrapy_settings(config)["TWISTED_DNS_RESOLVER"] == "crawler.middlewares.SafeResolver"
 

@@ -26,7 +26,7 @@ import pytest
 from common.errors import StorageError
 from storage.repository import Archive, ArticleRecord, FetchRecord
 from tests.conftest import ROOT
-from tests.faultsrv import FaultServer, closed_port, install_news_site
+from tests.faultsrv import FaultServer, held_port, install_news_site
 
 pytestmark = pytest.mark.slow
 
@@ -207,9 +207,8 @@ SECRET = "pa55-W0rd-never-shown"
 
 def test_a_database_password_never_appears_in_an_error() -> None:
     pytest.importorskip("psycopg")
-    url = f"postgresql+psycopg://newsvault:{SECRET}@127.0.0.1:{closed_port()}/test"
-    with pytest.raises(StorageError) as info:
-        Archive.open(url)
+    with held_port() as port, pytest.raises(StorageError) as info:
+        Archive.open(f"postgresql+psycopg://newsvault:{SECRET}@127.0.0.1:{port}/test")
     message = str(info.value)
     assert "cannot open the archive" in message and "127.0.0.1" in message
     assert SECRET not in message and SECRET not in repr(info.value)
@@ -220,13 +219,13 @@ def test_a_password_from_the_environment_never_reaches_the_output(
 ) -> None:
     pytest.importorskip("psycopg")
     config = write_config([{"name": "x", "feeds": ["http://127.0.0.1:9/feed.xml"]}])
-    port = closed_port()
-    text = config.read_text().replace(
-        f"sqlite:///{tmp_path / 'archive.db'}",
-        f"postgresql+psycopg://newsvault:${{DB_PASSWORD}}@127.0.0.1:{port}/test",
-    )
-    config.write_text(text)
-    proc = cli("crawl", "--config", str(config), env={"DB_PASSWORD": SECRET})
+    with held_port() as port:
+        text = config.read_text().replace(
+            f"sqlite:///{tmp_path / 'archive.db'}",
+            f"postgresql+psycopg://newsvault:${{DB_PASSWORD}}@127.0.0.1:{port}/test",
+        )
+        config.write_text(text)
+        proc = cli("crawl", "--config", str(config), env={"DB_PASSWORD": SECRET})
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "cannot open the archive" in proc.stderr
     assert SECRET not in proc.stdout + proc.stderr

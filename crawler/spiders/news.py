@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
@@ -44,13 +44,14 @@ from common.dates import parse_when
 from common.decode import looks_binary, page_encoding
 from common.errors import CrawlError
 from common.fetchstate import SourceState
+from common.runs import count
 from common.urls import LISTING_WORDS, canonical_url, host_in, variant_reason
-from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
+from crawler.feeds import FeedEntry, maybe_gunzip, parse_feed, parse_sitemap
 from crawler.incremental import Decision, Incremental
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from crawler.middlewares import BlockedRequest, RedirectLoop
 
-__all__ = ["NewsSpider", "looks_like_article"]
+__all__ = ["NewsSpider", "looks_like_article", "newest_first"]
 
 # listings, and pages of the site itself (feeds, shop, legal), and files that are not pages
 _SITE_PAGES = (
@@ -80,6 +81,23 @@ def looks_like_article(url: str) -> bool:
 
 
 _TOO_LARGE = "larger than crawl.max_page_bytes; refused"
+
+
+def newest_first(entries: Sequence[FeedEntry], *, listed_oldest_first: bool) -> list[Any]:
+    """A listing's entries in the order a news archive wants them when it cannot take them all
+    (``crawl.max_pages_per_run``): those with a date (``lastmod``, a news sitemap's publication
+    date, a feed entry's date) newest first; entries of the same date, and undated ones after
+    them, by their place in the listing, latest place first when the listing is
+    ``listed_oldest_first`` (a sitemap's urlset: sites append new URLs), else first place
+    first (feeds list their newest entry first)."""
+
+    def key(item: tuple[int, FeedEntry]) -> tuple[bool, float, int]:
+        place, entry = item
+        when = parse_when(entry.lastmod)
+        stamp = when.timestamp() if when is not None else 0.0
+        return when is not None, stamp, place if listed_oldest_first else -place
+
+    return [entry for _, entry in sorted(enumerate(entries), key=key, reverse=True)]
 
 
 def _retry_after(value: bytes | None) -> float:
@@ -158,6 +176,7 @@ class NewsSpider(scrapy.Spider):
         self.limit = limit
         # 16-byte digests of the article URLs queued so far: compact, as it grows with the site.
         self._queued: set[bytes] = set()
+        self._over_cap: set[bytes] = set()  # digests of article URLs left over by the cap
         self._sitemaps: set[str] = set()  # sitemap URLs requested so far
         self._aliased: set[str] = set()
         self.incremental: Incremental | None = None
@@ -268,6 +287,9 @@ class NewsSpider(scrapy.Spider):
             return _SKIP
         if self.limit is not None and len(self._queued) >= self.limit:
             self.crawler.stats.inc_value("newsvault/over_limit")
+            if digest not in self._over_cap:  # each URL left for the next run counted once
+                self._over_cap.add(digest)
+                count(self.crawler.stats, "urls_over_cap")
             return _SKIP
         self._queued.add(digest)
         req = self._request(url, self.parse_article, priority=0, kind="article", lastmod=lastmod)
@@ -285,12 +307,13 @@ class NewsSpider(scrapy.Spider):
             return
         if entries.problem:
             yield self._broken(response, "feed", len(entries), entries.problem)
-        for entry in entries:
+        for entry in newest_first(entries, listed_oldest_first=False):
             url = urljoin(response.url, entry.url)
             yield from self._follow(url, from_listing=True, lastmod=entry.lastmod)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
-        """Queue the articles of a urlset; read an index's sitemaps one after another.
+        """Queue the articles of a urlset; read an index's sitemaps one after another. Both go
+        newest first (:func:`newest_first`), so a run cut by the page cap leaves the oldest.
 
         The sitemaps of an index are chained (each request carries the rest in its meta) and
         the next is fetched at a priority below the articles, so only one urlset's articles
@@ -310,7 +333,9 @@ class NewsSpider(scrapy.Spider):
             yield self._broken(response, "sitemap", len(doc.entries), doc.problem)
         depth = int(response.meta.get("sitemap_depth", 0))
         children: list[tuple[str, int]] = []
-        for entry in doc.entries:
+        # a urlset's entries are taken as listed oldest first (sites append); an index's sitemaps
+        # keep their order unless their lastmod says otherwise (their order is often by kind)
+        for entry in newest_first(doc.entries, listed_oldest_first=doc.kind != "index"):
             url = urljoin(response.url, entry.url)
             if doc.kind == "index":
                 if depth < _MAX_SITEMAP_DEPTH and host_in(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from common.errors import ConfigError, StorageError
-from common.runs import COUNTERS, LABELS
+from common.runs import COUNTERS, LABELS, cap_message
 from newsvault.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -157,6 +157,10 @@ def _crawl(
             click.echo(f"newsvault: {r.source}: skipped, {r.message}", err=True)
     if not quiet or as_json:
         _print_summary(results, as_json)
+    for r in results:
+        capped = cap_message(r.urls_over_cap)
+        if capped:
+            click.echo(f"newsvault: {r.source}: {capped}", err=True)
     _explain_failures(config, results)
     if results and all(r.status == "failed" for r in results):
         click.echo("newsvault: every source failed; see `newsvault failures`", err=True)

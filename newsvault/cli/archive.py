@@ -424,8 +424,9 @@ def reextract(
     """Extract every stored article again from its archived HTML; no network requests.
 
     Run it after upgrading trafilatura or changing cleaning rules. Every change of an article's
-    content is kept: a title or text that changes becomes the article's next revision (see
-    `newsvault history`); metadata alone that changes is updated in place. Shows a progress
+    content (title, text, metadata) becomes the article's next revision (see `newsvault
+    history`). A new text that would lose more than half of the stored one is not applied: the
+    article keeps its text and a failure of kind reextract-shrank records why. Shows a progress
     bar on a terminal; the counts are printed at the end (with --json, as one object).
 
     \b
@@ -454,6 +455,12 @@ def reextract(
         f"{result.unchanged} unchanged, {result.failed} no longer extractable (kept as they were)"
         + (f", {result.no_body} without stored HTML" if result.no_body else "")
     )
+    if result.kept:
+        click.echo(
+            f"newsvault: {result.kept} article(s) kept their text: the new extraction lost more "
+            "than half of it (recorded as failures of kind reextract-shrank)",
+            err=True,
+        )
 
 
 def _reextract_with_bar(

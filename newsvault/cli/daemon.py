@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,7 +212,7 @@ STATUS_COLUMNS = (
     Column("source"),
     Column("schedule"),
     Column("last_run_at", "last run", show=lambda at: _when(at) if at else "never"),
-    Column("last_status", "status"),
+    Column("last_status", "status", cell=lambda r: _last_status(r), wrap=True),
     Column("last_success_at", "last success", show=lambda at: _when(at) if at else "never"),
     Column("next_run_at", "next run", show=_when),
     Column("health", wrap=True),
@@ -276,12 +277,21 @@ def _status_row(config: Config, source: Source, hist: Any, now: datetime) -> dic
         "schedule": schedule_of(config, source),
         "last_run_at": last["started_at"] if last else None,
         "last_status": last["status"] if last else None,
+        "urls_over_cap": (last.get("urls_over_cap") or 0) if last else 0,
         "last_success_at": success["finished_at"] if success else None,
         "next_run_at": next_fire(config, source, now),
         "healthy": ok,
         "why": why,
         "health": ("ok" if why == "ok" else why) if ok else f"UNHEALTHY: {why}",
     }
+
+
+def _last_status(row: Mapping[str, Any]) -> str:
+    """The last run's status, and whether it left articles for the next run (the page cap)."""
+    status, over = row.get("last_status"), row.get("urls_over_cap") or 0
+    if not status:
+        return "-"
+    return f"{status}, page cap reached: {over} URLs wait" if over else str(status)
 
 
 def _daemon_line(holder: Any, now: datetime) -> tuple[str, bool]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import sys
 from typing import TYPE_CHECKING
 
 import click
 
+from common.dburl import mask_url
 from common.errors import StorageError
 from newsvault.cli.common import EXIT_CONFIG, EXIT_STORAGE, config_option, fail
 
@@ -15,6 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["serve"]
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may well resolve to a public address
+
+
 @click.command()
 @config_option
 @click.option(
@@ -22,7 +35,7 @@ __all__ = ["serve"]
     default="127.0.0.1",
     show_default=True,
     metavar="ADDRESS",
-    help="address to listen on (anything but loopback exposes the archive)",
+    help="address to listen on (anything but loopback publishes the archive: a warning says so)",
 )
 @click.option(
     "--port",
@@ -36,7 +49,9 @@ def serve(config: Config, host: str, port: int) -> None:
     """Serve a read-only web view of the archive: search, reading pages, revisions, runs.
 
     Pages work without JavaScript; JSON for the same data is under /api/. The archive is opened
-    read-only. Stop with Ctrl-C.
+    read-only. The server is waitress; one access log line per request goes to stderr. Any
+    --host but a loopback address publishes the archive to whoever can reach it (a warning
+    says so). Stop with Ctrl-C.
 
     Example:
 
@@ -45,18 +60,31 @@ def serve(config: Config, host: str, port: int) -> None:
     from newsvault.web.app import ArchiveApp, make_server
     from storage.repository import Archive
 
+    if not _is_loopback(host):
+        click.echo(
+            f"newsvault: warning: --host {host} is not a loopback address: the archive is "
+            "published to every network that can reach it, with no login",
+            err=True,
+        )
+    access = logging.getLogger("newsvault.access")
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
     try:
         archive = Archive.open(config.database, readonly=True)
     except StorageError as exc:
         fail(str(exc), EXIT_STORAGE)
     try:
-        server = make_server(ArchiveApp(archive.engine), host, port)
+        server = make_server(ArchiveApp(archive.engine), host, port, access)
     except OSError as exc:
         archive.close()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_CONFIG)
-    click.echo(
-        f"newsvault: serving {config.database} on http://{host}:{server.server_port}/", err=False
-    )
+    where = f"http://{host}:{server.server_port}/"
+    click.echo(f"newsvault: serving {mask_url(config.database)} on {where}", err=False)
+    sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

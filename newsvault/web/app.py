@@ -10,6 +10,8 @@ http(s); the raw HTML (``/articles/ID/raw``) is sent as a ``text/plain`` attachm
 ``sandbox`` CSP, never rendered on this origin; every response carries a strict
 Content-Security-Policy (no scripts at all), ``nosniff``, ``no-referrer`` and ``DENY`` framing.
 Only GET and HEAD are answered. The engine should be read-only (``Archive.open(readonly=True)``).
+It is served by waitress (threads, keep-alive, request limits), with one access log line per
+request (:class:`AccessLog`).
 
 Example::
 
@@ -21,26 +23,27 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
-from wsgiref.simple_server import make_server as _wsgi_server
 
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
 
+from common.dates import utcnow
 from common.errors import StorageError
 from newsvault.textdiff import inline_diff
 from storage import reading, revisions
 from storage.search import QuerySyntaxError, SearchQuery, render_marks, search
 
-__all__ = ["CSP", "ArchiveApp", "make_server"]
+__all__ = ["CSP", "AccessLog", "ArchiveApp", "WebServer", "make_server"]
 
 HERE = Path(__file__).resolve().parent
 CSP = (
@@ -344,15 +347,95 @@ class ArchiveApp:
         return Response((HERE / "static" / "style.css").read_bytes(), "text/css; charset=utf-8")
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+def _printable(text: str) -> str:
+    """``text`` for one log line: control characters and quotes escaped (no log injection)."""
+    return "".join(c if c.isprintable() and c not in '"\\' else f"\\x{ord(c):02x}" for c in text)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
+class AccessLog:
+    """WSGI middleware: one line per request to ``log`` (Common Log Format, plus the time taken):
+    ``127.0.0.1 - - [02/Dec/2026:09:10:11 +0000] "GET /search?q=x HTTP/1.1" 200 5120 0.012s``."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], log: logging.Logger) -> None:
+        self.app = app
+        self.log = log
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.monotonic()
+        status = ["-"]
+
+        def recording(st: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            status[0] = st.split(" ", 1)[0]
+            return start_response(st, headers, *exc)
+
+        sent = 0
+        try:
+            for chunk in self.app(environ, recording):
+                sent += len(chunk)
+                yield chunk
+        finally:
+            target = environ.get("PATH_INFO", "") or "/"
+            if environ.get("QUERY_STRING"):
+                target += "?" + environ["QUERY_STRING"]
+            request = f"{environ.get('REQUEST_METHOD', '-')} {target} "
+            request += environ.get("SERVER_PROTOCOL", "-")
+            when = utcnow().strftime("%d/%b/%Y:%H:%M:%S +0000")
+            self.log.info(
+                '%s - - [%s] "%s" %s %d %.3fs',
+                environ.get("REMOTE_ADDR", "-"),
+                when,
+                _printable(request),
+                status[0],
+                sent,
+                time.monotonic() - started,
+            )
 
 
-def make_server(app: ArchiveApp, host: str, port: int) -> WSGIServer:
-    """A threaded WSGI server for ``app`` (port 0: a free port; see ``server.server_port``)."""
-    return _wsgi_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+class WebServer:
+    """The web view on waitress (a production WSGI server: a thread pool, HTTP/1.1 keep-alive,
+    request size limits), with an access log. Raises OSError when it cannot listen."""
+
+    def __init__(
+        self, app: ArchiveApp, host: str, port: int, *, threads: int = 4, log: logging.Logger
+    ) -> None:
+        from waitress import create_server
+
+        self._server: Any = create_server(
+            AccessLog(app, log), host=host, port=port, threads=threads, ident="newsvault"
+        )
+        self._closed = False
+        self._running = threading.Event()
+        self._stopped = threading.Event()
+
+    @property
+    def server_port(self) -> int:
+        return int(self._server.effective_port)
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown` (from another thread) or Ctrl-C."""
+        self._running.set()
+        try:
+            self._server.run()
+        finally:
+            self._running.clear()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` and wait for it: the server closes in its own loop's
+        thread (closing it from another thread would pull its sockets from under it)."""
+        if self._running.is_set():
+            self._server.trigger.pull_trigger(self.server_close)
+            self._stopped.wait(timeout=30)
+
+    def server_close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._server.close()
+
+
+def make_server(
+    app: ArchiveApp, host: str, port: int, access_log: logging.Logger | None = None
+) -> WebServer:
+    """The server for ``app`` (port 0: a free port; see ``server.server_port``); one access log
+    line per request to ``access_log`` (default: the ``newsvault.access`` logger)."""
+    return WebServer(app, host, port, log=access_log or logging.getLogger("newsvault.access"))

@@ -105,15 +105,15 @@ def test_a_text_changed_by_reextract_is_kept_as_a_new_revision_with_its_simhash(
     assert "0 changed (0 kept as a new revision), 1 unchanged" in again.stdout
 
 
-def test_reextract_repairs_metadata_and_a_stale_simhash_in_place_without_a_revision(
+def test_reextract_repairs_a_stale_simhash_in_place_and_keeps_a_metadata_change_as_a_revision(
     server: FaultServer, write_config: Callable[..., Path], cli: Any, db_path: Path
 ) -> None:
     url = _crawled(server, write_config, cli)
     good = _row(db_path, url)
     with sqlite3.connect(db_path) as con:  # as an earlier reextract (or an older rule) left it
         con.execute(
-            "UPDATE articles SET site_name = 'Stale', simhash = 1, sim_b0 = 1, sim_b1 = 0,"
-            " sim_b2 = 0, sim_b3 = 0 WHERE url = ?",
+            "UPDATE articles SET simhash = 1, sim_b0 = 1, sim_b1 = 0, sim_b2 = 0, sim_b3 = 0"
+            " WHERE url = ?",
             (url,),
         )
     config = str(write_config(_source(server)))
@@ -123,3 +123,34 @@ def test_reextract_repairs_metadata_and_a_stale_simhash_in_place_without_a_revis
     assert _row(db_path, url) == good
     with sqlite3.connect(db_path) as con:
         assert con.execute("SELECT count(*) FROM revisions").fetchone()[0] == 1
+        con.execute("UPDATE articles SET site_name = 'Stale' WHERE url = ?", (url,))
+    proc = cli("reextract", "--config", config, "--workers", "1")
+    assert "1 changed (1 kept as a new revision)" in proc.stdout, "every change is a revision"
+    row = _row(db_path, url)
+    assert row["site_name"] == good["site_name"] and row["revision_count"] == 2
+    with sqlite3.connect(db_path) as con:
+        newest = con.execute(
+            "SELECT site_name, text FROM revisions ORDER BY number DESC LIMIT 1"
+        ).fetchone()
+    assert newest == (good["site_name"], good["text"])
+
+
+def test_reextract_never_drops_more_than_half_of_a_text_without_a_trace(
+    server: FaultServer, write_config: Callable[..., Path], cli: Any, db_path: Path
+) -> None:
+    url = _crawled(server, write_config, cli)
+    longer = (_text(db_path, url) + "\n") * 3  # what an earlier, better extraction stored
+    with sqlite3.connect(db_path) as con:
+        con.execute("UPDATE articles SET text = ? WHERE url = ?", (longer, url))
+    before = _row(db_path, url)
+    config = str(write_config(_source(server)))
+    proc = cli("reextract", "--config", config, "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 article(s) kept their text" in proc.stderr
+    assert _row(db_path, url) == before, "the stored text is kept"
+    with sqlite3.connect(db_path) as con:
+        assert con.execute("SELECT count(*) FROM revisions").fetchone()[0] == 1
+        found = con.execute("SELECT kind, reason FROM failures WHERE url = ?", (url,)).fetchone()
+    kind, reason = found
+    assert kind == "reextract-shrank"
+    assert f"of {len(longer):,} characters" in reason and "the stored text is kept" in reason
