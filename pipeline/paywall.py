@@ -20,11 +20,11 @@ Example::
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from pipeline.structured import json_ld_objects
 
 __all__ = ["Paywall", "drop_walled", "find_paywall"]
 
@@ -86,35 +86,17 @@ class Paywall:
     selectors: tuple[str, ...] = ()
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
 def _false(value: Any) -> bool:
     if isinstance(value, bool):
         return value is False
     return isinstance(value, str) and value.strip().lower() in ("false", "no", "0")
 
 
-def _json_ld(tree: Any) -> Iterator[dict[str, Any]]:
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
-        try:
-            yield from _walk(json.loads((script.text or "").strip() or "null", strict=False))
-        except ValueError:
-            continue
-
-
 def find_paywall(tree: Any) -> Paywall:
     """What ``tree`` (the untouched page) says about its paywall."""
     walled = False
     selectors: list[str] = []
-    for obj in _json_ld(tree):
+    for obj in json_ld_objects(tree):
         if _false(obj.get("isAccessibleForFree")):
             walled = True
             sel = obj.get("cssSelector")

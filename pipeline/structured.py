@@ -20,7 +20,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-__all__ = ["StructuredInfo", "read_structured"]
+__all__ = ["StructuredInfo", "json_ld_objects", "read_structured"]
 
 _ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -90,7 +90,8 @@ def _keywords(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
 
 
-def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON object (nested ones too) of the page's JSON-LD scripts; broken ones skipped."""
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         raw = (script.text or "").strip()
         if not raw:
@@ -129,7 +130,7 @@ def _microdata_body(tree: HtmlElement) -> str | None:
 def read_structured(tree: HtmlElement) -> StructuredInfo:
     """Read the article's JSON-LD (first article-typed object wins) and microdata body."""
     article: dict[str, Any] | None = None
-    for obj in _json_ld_objects(tree):
+    for obj in json_ld_objects(tree):
         if _types(obj) & _ARTICLE_TYPES:
             if article is None or ("articleBody" in obj and "articleBody" not in article):
                 article = obj
