@@ -237,7 +237,7 @@ class DedupePipeline:
         self.stats = stats
         self.crawler = crawler
         self.domains: tuple[str, ...] = ()
-        self._keys: set[bytes] = set()
+        self._keys: dict[bytes, str] = {}  # key digest -> text fingerprint
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -253,13 +253,15 @@ class DedupePipeline:
         item.key = prefer_canonical(item.page.url, item.article.canonical_url, self.domains)
         item.fingerprint = item.fingerprint or text_fingerprint(item.article.text)
         key = hashlib.blake2b(item.key.encode(), digest_size=16).digest()
-        if key in self._keys:
+        seen = self._keys.get(key)
+        if seen is not None and seen == item.fingerprint:
             fetched = canonical_url(item.page.url)
             if fetched != item.key:  # another URL declaring an article of this run canonical
                 count(self.stats, "articles_skipped")
                 return AliasItem(fetched, item.key, item.page.source, "canonical")
             raise _skip(self.stats, f"already archived in this run: {item.key}")
-        self._keys.add(key)
+        # another text under a key of this run: the store decides (canonical-takeover rule)
+        self._keys.setdefault(key, item.fingerprint)
         return item
 
 
