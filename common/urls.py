@@ -20,6 +20,7 @@ __all__ = [
     "TRACKING_PARAMS",
     "canonical_url",
     "host_in",
+    "http_url",
     "prefer_canonical",
     "same_site",
     "variant_reason",
@@ -142,6 +143,23 @@ def host_in(host: str | None, domains: Iterable[str]) -> bool:
         return False
     host = host.lower().rstrip(".")
     return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def http_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) URL with a host, else None: what every URL field
+    of an archived article may hold (never ``javascript:``, ``data:``, ``file:``...)."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    return url
 
 
 def same_site(a: str | None, b: str | None) -> bool:

@@ -34,7 +34,7 @@ from common.errors import ExtractionError, NotAnArticle, StorageError
 from common.fingerprint import text_fingerprint
 from common.runs import count, count_outcome, counts_from_stats, run_status
 from common.urls import canonical_url, prefer_canonical
-from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
+from crawler.items import NOT_ARTICLE, AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
 from pipeline.extract_worker import PRELOAD, PageResult, extract_page, extract_timed, init_worker
 from pipeline.records import article_record
@@ -211,8 +211,8 @@ class ExtractPipeline:
             return item
         try:
             result = await self._extract(item)
-        except NotAnArticle as exc:
-            raise _skip(self.stats, f"not an article: {item.url}: {exc}") from None
+        except NotAnArticle as exc:  # recorded (kind "not-article"), counted as skipped
+            return FailureItem(item.url, item.source, NOT_ARTICLE, str(exc), item.status)
         except ExtractionError as exc:
             return FailureItem(item.url, item.source, "extraction", str(exc), item.status)
         except Exception as exc:  # a worker died or the pool broke: this page alone fails
@@ -393,7 +393,7 @@ class StorePipeline:
         from storage.repository import FetchRecord
 
         if isinstance(item, FailureItem):
-            count(self.stats, "errors")
+            count(self.stats, "articles_skipped" if item.kind == NOT_ARTICLE else "errors")
             try:
                 self.archive.record_failure(
                     self.run_id,

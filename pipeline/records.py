@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 from common.fingerprint import text_hashes
+from common.urls import http_url
 from pipeline.extract import Article
 from storage.records import ArticleRecord
 
@@ -37,6 +38,6 @@ def article_record(
         site_name=article.site_name,
         description=article.description,
         tags=tuple(article.tags),
-        image_url=article.image_url,
+        image_url=http_url(article.image_url),
         simhash=simhash,
     )

@@ -63,3 +63,71 @@ def test_a_canonical_link_cannot_take_over_an_article(
     assert srv.url("/a/evil") not in aliases
     conflicts = _rows(db_path, "SELECT url FROM failures WHERE kind = 'canonical-conflict'")
     assert (srv.url("/a/evil"),) in conflicts
+
+
+def test_redirects_stay_on_the_sources_scheme_and_port(
+    write_config: Any, cli: Any, db_path: Path
+) -> None:
+    """A redirect to another port of 127.0.0.1, or to a javascript:, file: or ftp: URL, is not
+    followed, and is recorded as a refused redirect."""
+    with FaultServer() as other, FaultServer() as srv:
+        other.route("/a/elsewhere", Route(200, _page("Page on another port")))
+        targets = {
+            "/a/port": other.url("/a/elsewhere"),
+            "/a/js": "javascript:alert(1)",
+            "/a/file": "file:///etc/passwd",
+            "/a/ftp": f"ftp://127.0.0.1:{srv.port}/x",
+        }
+        for path, target in targets.items():
+            srv.route(path, Route(302, b"", {"Location": target}))
+        srv.route("/a/moved", Route(302, b"", {"Location": "/a/here"}))  # same port: followed
+        srv.route("/a/here", Route(200, _page("Moved story on the same port")))
+        srv.route("/", _listing(*targets, "/a/moved"))
+        source = {"name": "site", "start_urls": [srv.url("/")], "article_urls": ["/a/"]}
+        _crawl(cli, write_config([source]))
+        assert other.hits == [], "a redirect to another port was followed"
+    failures = {u: (k, r) for u, k, r in _rows(db_path, "SELECT url, kind, reason FROM failures")}
+    for path in targets:
+        kind, reason = failures[srv.url(path)]
+        assert kind == "redirect" and "redirect refused" in reason, (path, kind, reason)
+    assert "another port" not in str(_rows(db_path, "SELECT title FROM articles"))
+    assert _rows(db_path, "SELECT title FROM articles") == [("Moved story on the same port",)]
+
+
+@pytest.mark.parametrize("ref", ["&#x1b;", "&#7;", "&#8;", "&#1;"])
+def test_a_control_character_reference_does_not_drop_the_article(
+    ref: str, write_config: Any, cli: Any, db_path: Path
+) -> None:
+    with FaultServer() as srv:
+        html = _page("Story with an escape").replace(b"<p>", f"<p>Before{ref}after ".encode(), 1)
+        srv.route("/a/ctl", Route(200, html))
+        srv.route("/", _listing("/a/ctl"))
+        source = {"name": "site", "start_urls": [srv.url("/")], "article_urls": ["/a/"]}
+        _crawl(cli, write_config([source]))
+    (text,) = _rows(db_path, "SELECT text FROM articles WHERE url = ?", srv.url("/a/ctl"))[0]
+    assert "Beforeafter" in text and "\x1b" not in text
+
+
+def test_a_page_without_an_article_leaves_a_recorded_reason(
+    write_config: Any, cli: Any, db_path: Path
+) -> None:
+    with FaultServer() as srv:
+        srv.route("/a/short", Route(200, b"<html><body><p>Only a few words.</p></body></html>"))
+        srv.route("/", _listing("/a/short"))
+        source = {"name": "site", "start_urls": [srv.url("/")], "article_urls": ["/a/"]}
+        assert _crawl(cli, write_config([source])).returncode == 0
+    rows = _rows(
+        db_path, "SELECT kind, status, reason FROM failures WHERE url = ?", srv.url("/a/short")
+    )
+    assert rows and rows[0][:2] == ("not-article", 200) and "words" in rows[0][2], rows
+    assert _rows(db_path, "SELECT articles_skipped, errors FROM runs") == [(1, 0)]
+
+
+def test_only_http_urls_are_kept_in_url_fields(write_config: Any, cli: Any, db_path: Path) -> None:
+    with FaultServer() as srv:
+        head = '<meta property="og:image" content="javascript:alert(1)">'
+        srv.route("/a/img", Route(200, _page("Story with a script image", extra_head=head)))
+        srv.route("/", _listing("/a/img"))
+        source = {"name": "site", "start_urls": [srv.url("/")], "article_urls": ["/a/"]}
+        _crawl(cli, write_config([source]))
+    assert _rows(db_path, "SELECT image_url FROM articles") == [(None,)]

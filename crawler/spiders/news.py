@@ -48,7 +48,7 @@ from common.urls import LISTING_WORDS, canonical_url, host_in, variant_reason
 from crawler.feeds import maybe_gunzip, parse_feed, parse_sitemap
 from crawler.incremental import Decision, Incremental
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
-from crawler.middlewares import BlockedRequest, RedirectLoop
+from crawler.middlewares import BlockedRequest, RedirectLoop, RefusedRedirect
 
 __all__ = ["NewsSpider", "looks_like_article"]
 
@@ -108,7 +108,7 @@ def _classify(failure: Failure) -> tuple[str, int | None, str]:
         return "http", status, f"HTTP {status}"
     if _is(failure, BlockedRequest):
         return "blocked", None, str(exc)
-    if _is(failure, RedirectLoop):
+    if _is(failure, RedirectLoop, RefusedRedirect):
         return "redirect", None, str(exc)
     if _is(failure, IgnoreRequest):
         text = str(exc)
