@@ -131,3 +131,51 @@ def test_only_http_urls_are_kept_in_url_fields(write_config: Any, cli: Any, db_p
         source = {"name": "site", "start_urls": [srv.url("/")], "article_urls": ["/a/"]}
         _crawl(cli, write_config([source]))
     assert _rows(db_path, "SELECT image_url FROM articles") == [(None,)]
+
+
+def _urlset(base: str, paths: list[str]) -> bytes:
+    head = '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    urls = "".join(f"<url><loc>{base}{p}</loc></url>" for p in paths)
+    return (head + urls + "</urlset>").encode()
+
+
+def test_a_sitemap_over_the_page_cap_is_read_whole(
+    write_config: Any, cli: Any, db_path: Path
+) -> None:
+    """A valid 100,000-URL sitemap (5.2 MB) is over a 5 MB page cap, not over the sitemaps' own
+    cap: its URLs are used (only two match the source's article pattern, to keep it short)."""
+    with FaultServer() as srv:
+        filler = [f"/other/section-{i:06d}-padding" for i in range(99_998)]
+        body = _urlset(srv.base, ["/a/first-story", *filler, "/a/last-story"])
+        assert len(body) > 5_000_000
+        srv.route("/sitemap.xml", Route(200, body, {"Content-Type": "application/xml"}))
+        for p in ("/a/first-story", "/a/last-story"):
+            srv.route(p, Route(200, _page(f"Story {p}")))
+        source = {"name": "site", "sitemaps": [srv.url("/sitemap.xml")], "article_urls": ["/a/"]}
+        _crawl(cli, write_config([source], max_page_bytes=5_000_000))
+    urls = {u for (u,) in _rows(db_path, "SELECT url FROM articles")}
+    assert urls == {srv.url("/a/first-story"), srv.url("/a/last-story")}
+
+
+def test_a_sitemap_over_its_own_cap_keeps_what_was_read(
+    write_config: Any, cli: Any, db_path: Path
+) -> None:
+    """Past the sitemaps' cap (50 MB) the download is cut; the URLs read before the cut are
+    used, and the cut is recorded."""
+    with FaultServer() as srv:
+        pad = "x" * 600
+        filler = [f"/other/{i}-{pad}" for i in range(90_000)]
+        body = _urlset(srv.base, ["/a/first-story", *filler, "/a/last-story"])
+        assert len(body) > 52_428_800
+        srv.route("/sitemap.xml", Route(200, body, {"Content-Type": "application/xml"}))
+        for p in ("/a/first-story", "/a/last-story"):
+            srv.route(p, Route(200, _page(f"Story {p}")))
+        source = {"name": "site", "sitemaps": [srv.url("/sitemap.xml")], "article_urls": ["/a/"]}
+        _crawl(cli, write_config([source]))
+        assert srv.count("/a/last-story") == 0
+    urls = {u for (u,) in _rows(db_path, "SELECT url FROM articles")}
+    assert urls == {srv.url("/a/first-story")}
+    rows = _rows(db_path, "SELECT kind, reason FROM failures")
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert row[0] == "sitemap-too-large" and "cut" in row[1], row
