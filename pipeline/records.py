@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 from common.fingerprint import text_hashes
+from common.text import one_line
 from common.urls import http_url
 from pipeline.extract import Article
 from storage.records import ArticleRecord
@@ -30,8 +31,8 @@ def article_record(
         url=key,
         text=article.text,
         text_hash=fingerprint,
-        title=article.title,
-        authors=tuple(article.authors),
+        title=one_line(article.title) if article.title is not None else None,
+        authors=tuple(a for a in (one_line(a) for a in article.authors) if a),
         published_at=article.published_at,
         modified_at=article.modified_at,
         language=article.language,
