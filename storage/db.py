@@ -8,6 +8,7 @@ migrations in ``storage/migrations``, applied automatically by :func:`open_engin
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from common.errors import StorageError
 
@@ -104,9 +105,13 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
                 )
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
     if readonly and is_sqlite and parsed.database and parsed.database != ":memory:":
-        # the file is opened with mode=ro: nothing through this engine can write to it
-        uri_path = quote(str(Path(parsed.database).resolve()))
-        parsed = parsed.set(database=f"file:{uri_path}?mode=ro", query={"uri": "true"})
+        # the file is opened with mode=ro: nothing through this engine can write to it. In a
+        # folder that cannot be written (a read-only volume or snapshot) SQLite cannot create
+        # the -shm file a WAL archive needs: the file is then read as immutable (no locking;
+        # nothing can be writing to it there)
+        path = Path(parsed.database).resolve()
+        flags = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
+        parsed = parsed.set(database=f"file:{quote(str(path))}?{flags}", query={"uri": "true"})
     elif readonly and parsed.get_backend_name() == "postgresql":
         given = parsed.query.get("options", "")
         given = given if isinstance(given, str) else " ".join(given)
@@ -120,13 +125,15 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     try:
-        with engine.connect():
-            pass
+        with engine.connect() as conn:
+            if is_sqlite and readonly:  # read now: a file that is no database fails here
+                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master")
         if migrate_schema:
             migrate(engine)
-    except OperationalError as exc:
+    except DBAPIError as exc:
         engine.dispose()
+        first = (str(exc.orig).strip().splitlines() or [type(exc).__name__])[0]
         raise StorageError(
-            f"cannot open the archive {parsed.render_as_string(hide_password=True)}: {exc.orig}"
+            f"cannot open the archive {parsed.render_as_string(hide_password=True)}: {first}"
         ) from exc
     return engine

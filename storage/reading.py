@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import StorageError
 from common.urls import canonical_url
-from storage.base import ArchiveBase
+from storage.base import ArchiveBase, explain
 from storage.incremental import find_article, load_revisions
 from storage.models import Article, Body, Failure, Fetch, Run
 from storage.runlog import run_dict
@@ -88,7 +88,7 @@ def _read(engine: Engine, fn: Any) -> Any:
         with Session(engine) as s:
             return fn(s)
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read the archive: {exc}") from exc
+        raise StorageError(f"cannot read the archive: {explain(exc)}") from exc
 
 
 def _resolve(s: Session, ref: str) -> Article | None:
