@@ -141,7 +141,9 @@ class ArticleStore(ArchiveBase):
         """The body of :meth:`save_article`, inside the caller's transaction.
 
         A new URL whose text equals (or nearly equals) an article of the same source becomes an
-        alias of that article (DUPLICATE, its fetch kept). A known article whose title or
+        alias of that article (DUPLICATE, its fetch kept). A URL whose article another source
+        stored first is that source's: the fetch is kept as a fetch of it, nothing else changes
+        (DUPLICATE). A known article whose title or
         normalised text changed gets a new revision and becomes that revision (UPDATED).
         A page whose declared canonical names another article is checked first
         (:func:`_claim`): it cannot replace that article's text."""
@@ -149,6 +151,11 @@ class ArticleStore(ArchiveBase):
         if fetched_key != rec.url:
             rec = _claim(s, run_id, rec, fetch, fetched_key)
         art = inc.find_article(s, rec.url)
+        if art is not None and art.source != rec.source:
+            # another source stored this URL first and owns it: this fetch is kept as a fetch
+            # of that article (made by this run); only the owner's fetches change its content
+            _add_fetch(s, run_id, art.id, fetch, put_body(s, fetch.body))
+            return Outcome.DUPLICATE
         if art is None:
             dup = inc.content_duplicate(
                 s, rec.source, rec.text_hash, rec.simhash, self.near_duplicate_distance

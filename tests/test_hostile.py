@@ -179,3 +179,35 @@ def test_a_sitemap_over_its_own_cap_keeps_what_was_read(
     assert len(rows) == 1, rows
     row = rows[0]
     assert row[0] == "sitemap-too-large" and "cut" in row[1], row
+
+
+def test_two_sources_listing_one_url_the_first_to_store_it_owns_it(
+    write_config: Any, cli: Any, db_path: Path
+) -> None:
+    """Source "first" archives /a/shared; "second" lists it too: its fetch is kept as a fetch
+    of first's article, and only first's fetches change the article (issue 20, rule 14)."""
+    with FaultServer() as srv:
+        srv.route("/a/shared", Route(200, _page("Shared story")))
+        srv.route("/one", _listing("/a/shared"))
+        srv.route("/two", _listing("/a/shared"))
+        first = {"name": "first", "start_urls": [srv.url("/one")], "article_urls": ["/a/"]}
+        second = {"name": "second", "start_urls": [srv.url("/two")], "article_urls": ["/a/"]}
+        _crawl(cli, write_config([first]))
+        srv.route("/a/shared", Route(200, _page("Shared story, as changed")))
+        _crawl(cli, write_config([second]))
+        url = srv.url("/a/shared")
+        rows = _rows(db_path, "SELECT id, source, title, revision_count FROM articles")
+        assert [r[1:] for r in rows] == [("first", "Shared story", 1)]
+        fetches = _rows(
+            db_path,
+            "SELECT r.source, f.article_id FROM fetches f JOIN runs r ON r.id = f.run_id"
+            " WHERE f.url = ? ORDER BY f.id",
+            url,
+        )
+        assert fetches == [("first", rows[0][0]), ("second", rows[0][0])]
+        runs = _rows(db_path, "SELECT source, articles_new, articles_skipped FROM runs")
+        assert runs == [("first", 1, 0), ("second", 0, 1)]
+        _crawl(cli, write_config([first]))  # the owner's next fetch takes the change
+    assert _rows(db_path, "SELECT title, revision_count FROM articles") == [
+        ("Shared story, as changed", 2)
+    ]
