@@ -367,12 +367,17 @@ class StorePipeline:
     def _fatal(self, exc: StorageError) -> None:
         if self.stats.get_value("newsvault/fatal"):
             return  # already stopping
-        log.error("archive write failed, stopping the run: %s", exc)
+        # the crawl's one-line message says it (the run's message too): no second line here
+        log.info("archive write failed, stopping the run: %s", exc)
         self.stats.set_value("newsvault/fatal", str(exc))
         if self.crawler is not None and self.crawler.engine is not None:
             from scrapy.utils.defer import deferred_from_coro
 
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage-error"))
+            closing = deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason="storage-error")
+            )
+            # the spider may be closing already (the disk filled during its last flush)
+            closing.addErrback(lambda f: log.debug("closing the spider: %s", f.value))
 
     def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
         """A bug or an unexpected page broke a spider callback: record it, never lose it."""
@@ -449,7 +454,8 @@ class StorePipeline:
             for alias in self._pending_aliases:
                 self.archive.record_alias(alias.url, alias.target, alias.reason)
         except StorageError as exc:
-            log.error("could not record the aliases of run %s: %s", self.run_id, exc)
+            if not self.stats.get_value("newsvault/fatal"):
+                log.error("could not record the aliases of run %s: %s", self.run_id, exc)
         counts = counts_from_stats(self.stats)
         fatal = self.stats.get_value("newsvault/fatal")
         status = run_status(counts, fatal=fatal, reason=reason)
@@ -457,7 +463,8 @@ class StorePipeline:
         try:
             self.archive.finish_run(self.run_id, status, counts, message=fatal)
         except StorageError as exc:
-            log.error("could not record the end of run %s: %s", self.run_id, exc)
-            self.stats.set_value("newsvault/fatal", str(exc))
+            if not fatal:  # else the run's own failure says it already
+                log.error("could not record the end of run %s: %s", self.run_id, exc)
+            self.stats.set_value("newsvault/fatal", fatal or str(exc))
             self.stats.set_value("newsvault/status", "failed")
         self.archive.close()
