@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from common.errors import StorageError
-from common.urls import canonical_url
+from common.urls import canonical_url, http_url
 from storage.base import ArchiveBase, explain
 from storage.incremental import find_article, load_revisions
 from storage.models import Article, Body, Failure, Fetch, Run
@@ -390,7 +390,7 @@ def article_dict(a: Article) -> dict[str, Any]:
         "site_name": a.site_name,
         "description": a.description,
         "tags": list(a.tags or []),
-        "image_url": a.image_url,
+        "image_url": http_url(a.image_url),  # an archive written before the check may hold others
         "text": a.text,
         "first_fetched_at": a.first_fetched_at.isoformat(),
         "fetched_at": a.last_fetched_at.isoformat(),

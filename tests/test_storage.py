@@ -171,3 +171,13 @@ def test_unopenable_archives_raise_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as info:
         Archive.open("postgresql+psycopg://nv:hunter2@127.0.0.1:1/test")
     assert "hunter2" not in str(info.value)
+
+
+def test_only_http_image_urls_are_read_back(archive: Archive) -> None:
+    """issue 20 (5): an archive written before the check may hold a javascript: image URL; the
+    API and exports (which read articles as dicts) never hand it out."""
+    bad = "javascript:alert(1)"
+    rec = ArticleRecord("s", "https://example.org/a", "Text.", "h1", image_url=bad)
+    archive.save_article(None, rec, FetchRecord(rec.url, T0, 200, b"<html></html>"))
+    (art,) = list(archive.iter_articles())
+    assert art["image_url"] is None
