@@ -255,7 +255,7 @@ def search(engine: Engine, q: SearchQuery) -> list[SearchHit]:
         try:
             return _run(engine, sql, params)
         except QuerySyntaxError as exc:
-            if n == len(tries) - 1:
+            if n == len(tries) - 1 and n > 0:
                 raise QuerySyntaxError(_syntax_message(q.query, str(exc))) from None
     raise QuerySyntaxError(f"nothing to search for in {_shown(q.query)}: give a word")
 
