@@ -50,6 +50,7 @@ __all__ = [
     "config_schema",
     "load_config",
     "parse_config",
+    "read_config_text",
 ]
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
@@ -261,7 +262,7 @@ class Source(_Frozen):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
+        if not _NAME.fullmatch(value):  # fullmatch: "$" alone lets a final newline through
             raise ValueError("a name is 1-64 letters, digits, '.', '_' or '-'")
         return value
 
@@ -493,18 +494,42 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     return config
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a config file."""
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases (``*name``): a config never needs them, and
+    nested aliases ("billion laughs") expand a few hundred bytes into gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a config", mark
+            )
+        return super().compose_node(parent, index)
+
+
+def read_config_text(
+    path: Path, missing: str = "give --config PATH or set NEWSVAULT_CONFIG"
+) -> str:
+    """The text of the config file ``path``; a :class:`ConfigError` of one line when it is
+    missing (``missing`` says what to do), unreadable or not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such file (give --config PATH or set NEWSVAULT_CONFIG)"
-        ) from None
+        raise ConfigError(f"{path}: no such file ({missing})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start} "
+            "cannot be decoded (save the file as UTF-8)"
+        ) from None
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file."""
+    text = read_config_text(path)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader without aliases
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -48,6 +48,9 @@ __all__ = ["decode_page", "looks_binary", "page_encoding"]
 
 _CONTROL = bytes([*range(0, 9), 11, *range(14, 32), 127])
 _SNIFF_BYTES = 4096
+# a character reference to a C0 control character (U+0000-U+001F): HTML forbids them, and some
+# (&#1;, &#7;, &#8;, &#x1b;) make lxml drop the whole text; tab, LF and CR are kept
+_C0_REF = re.compile(r"&#(?:[xX]0*([01]?[0-9a-fA-F])(?![0-9a-fA-F])|0*([12]?[0-9]|3[01])(?!\d));?")
 # encodings whose bytes are all 7-bit, yet which are not ASCII
 _SEVEN_BIT = ("iso2022_", "hz")
 # single-byte guesses that are usually a wrong reading of windows-1252 text: an undeclared
@@ -116,13 +119,21 @@ def decode_page(
 
     Decoded with ``encoding`` when given (the codec :func:`page_encoding` named at fetch time),
     else with what :func:`page_encoding` finds from ``body`` and its ``content_type``. Bytes
-    that do not decode become U+FFFD."""
+    that do not decode become U+FFFD. Character references to C0 control characters
+    (``&#x1b;``, ``&#7;``...) are dropped; tab, line feed and carriage return are kept."""
     codec = encoding or page_encoding(body, content_type)
     try:
         text = body.decode(codec, errors="replace")
     except LookupError:
         text = body.decode(page_encoding(body, content_type), errors="replace")
+    if "&#" in text:
+        text = _C0_REF.sub(_drop_control_ref, text)
     return text.removeprefix("\ufeff")
+
+
+def _drop_control_ref(m: re.Match[str]) -> str:
+    value = int(m.group(1), 16) if m.group(1) is not None else int(m.group(2))
+    return m.group(0) if value in (9, 10, 13) else ""
 
 
 def looks_binary(body: bytes) -> bool:

@@ -20,7 +20,9 @@ __all__ = [
     "TRACKING_PARAMS",
     "canonical_url",
     "host_in",
+    "http_url",
     "prefer_canonical",
+    "same_site",
     "variant_reason",
 ]
 
@@ -143,11 +145,47 @@ def host_in(host: str | None, domains: Iterable[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
+def http_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) URL with a host, else None: what every URL field
+    of an archived article may hold (never ``javascript:``, ``data:``, ``file:``...)."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    return url
+
+
+def same_site(a: str | None, b: str | None) -> bool:
+    """True when hosts ``a`` and ``b`` are the same site: equal, or equal but for a leading
+    ``www.``. Other subdomains are other sites (a user's page on ``blogs.example.com`` is not
+    ``www.example.com``)."""
+    if not a or not b:
+        return False
+
+    def bare(host: str) -> str:
+        host = host.lower().rstrip(".")
+        return host[4:] if host.startswith("www.") else host
+
+    return bare(a) == bare(b)
+
+
 def prefer_canonical(fetched_url: str, declared: str | None, domains: Iterable[str]) -> str:
     """The archive key of a page: its declared ``<link rel=canonical>`` when that is an http(s)
-    URL on the source's domains, else the URL it was fetched from; normalised either way."""
+    URL on the source's domains and on the fetched page's own site (:func:`same_site`), else
+    the URL it was fetched from; normalised either way."""
     if declared:
         parts = urlsplit(declared)
-        if parts.scheme in ("http", "https") and host_in(parts.hostname, domains):
+        if (
+            parts.scheme in ("http", "https")
+            and host_in(parts.hostname, domains)
+            and same_site(parts.hostname, urlsplit(fetched_url).hostname)
+        ):
             return canonical_url(declared)
     return canonical_url(fetched_url)

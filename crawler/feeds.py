@@ -6,15 +6,36 @@ external entity is read as text, not expanded or fetched.
 
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
 from common.errors import CrawlError
 
-__all__ = ["FeedEntries", "FeedEntry", "SitemapDoc", "maybe_gunzip", "parse_feed", "parse_sitemap"]
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_LISTING_BYTES",
+    "FeedEntries",
+    "FeedEntry",
+    "SitemapDoc",
+    "cut_to_entries",
+    "maybe_gunzip",
+    "parse_feed",
+    "parse_sitemap",
+]
 
-_MAX_ENTRIES = 100_000
+#: entries read from one feed or sitemap (the sitemap protocol allows 50,000 URLs)
+MAX_ENTRIES = 100_000
+#: bytes read from one feed or sitemap, whatever ``crawl.max_page_bytes`` says: at least the
+#: sitemap protocol's 50 MB (uncompressed); a longer document is cut there and what was read
+#: before the cut is used
+MAX_LISTING_BYTES = 52_428_800
+_TOO_MANY = f"more than {MAX_ENTRIES} entries; only the first {MAX_ENTRIES} read"
+_ENTRY_END = re.compile(rb"</(?:[\w.-]+:)?(?:url|sitemap|item|entry)\s*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +61,15 @@ class SitemapDoc:
     problem: str | None = None
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        recover=True,
-        remove_comments=True,
-        remove_pis=True,
-    )
+_PARSER_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "recover": True,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 def _local(tag: object) -> str:
@@ -79,22 +99,54 @@ def maybe_gunzip(body: bytes, max_size: int) -> bytes:
     return out.getvalue()
 
 
-def _root(body: bytes, what: str) -> tuple[etree._Element, str | None]:
-    """The document's root, and the first fatal error the parser recovered from (if any)."""
-    if not body.strip():
-        raise CrawlError(f"empty {what}")
-    parser = _parser()
-    try:
-        root = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError as exc:
-        raise CrawlError(f"malformed {what}: {exc}") from exc
-    if root is None:
-        raise CrawlError(f"malformed {what}: no XML document")
-    if _local(root.tag) == "html":
-        raise CrawlError(f"{what} is an HTML page, not XML")
-    fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
-    problem = f"line {fatal[0].line}: {fatal[0].message}" if fatal else None
-    return root, problem
+class _Stream:
+    """A document read element by element (lxml ``iterparse``): each entry is handed over once
+    it is complete, then freed, so a 50 MB sitemap never becomes a 50 MB tree. ``kind``: the
+    root element's name; ``problem``: the first fatal error recovered from, once read."""
+
+    def __init__(self, body: bytes, what: str) -> None:
+        if not body.strip():
+            raise CrawlError(f"empty {what}")
+        self._events = etree.iterparse(
+            io.BytesIO(body), events=("start", "end"), **_PARSER_OPTIONS
+        )
+        self.problem: str | None = None
+        try:
+            _, self.root = next(self._events)
+        except (StopIteration, etree.XMLSyntaxError) as exc:
+            raise CrawlError(f"malformed {what}: {str(exc) or 'no XML document'}") from None
+        self.kind = _local(self.root.tag)
+        if self.kind == "html":
+            raise CrawlError(f"{what} is an HTML page, not XML")
+
+    def entries(self, names: frozenset[str], *, top: bool = False) -> Iterator[etree._Element]:
+        """Complete elements named one of ``names`` (only children of the root with ``top``);
+        each is cleared once the caller moves on."""
+        try:
+            for event, el in self._events:
+                if event != "end" or _local(el.tag) not in names:
+                    continue
+                parent = el.getparent()
+                if top and parent is not self.root:
+                    continue
+                yield el
+                el.clear(keep_tail=True)
+                if parent is not None:
+                    while el.getprevious() is not None:
+                        del parent[0]
+        except etree.XMLSyntaxError as exc:
+            self.problem = str(exc)
+        fatal = [e for e in self._events.error_log if e.level_name == "FATAL"]
+        if fatal and self.problem is None:
+            self.problem = f"line {fatal[0].line}: {fatal[0].message}"
+
+
+def cut_to_entries(body: bytes) -> bytes:
+    """A document cut short, up to the end of its last complete entry (``</url>``,
+    ``</sitemap>``, ``</item>``, ``</entry>``), so a URL cut in the middle is never read."""
+    tail_start = max(0, len(body) - 1_000_000)
+    ends = [m.end() for m in _ENTRY_END.finditer(body, tail_start)]
+    return body[: ends[-1]] if ends else body
 
 
 def parse_feed(body: bytes) -> FeedEntries:
@@ -103,16 +155,12 @@ def parse_feed(body: bytes) -> FeedEntries:
     Raises CrawlError for an empty body, an HTML page, or a document with no usable root; a
     feed broken further in gives what could be recovered, with ``problem`` set.
     """
-    root, problem = _root(body, "feed")
-    kind = _local(root.tag)
+    doc = _Stream(body, "feed")
+    kind = doc.kind
     if kind not in ("rss", "rdf", "feed"):
         raise CrawlError(f"not a feed: root element <{kind}>")
     out = FeedEntries()
-    out.problem = problem
-    for el in root.iter():
-        name = _local(el.tag)
-        if name not in ("item", "entry"):
-            continue
+    for el in doc.entries(frozenset({"item", "entry"})):
         url = None
         date = None
         for child in el:
@@ -135,8 +183,10 @@ def parse_feed(body: bytes) -> FeedEntries:
                     url = (child.text or "").strip() or None
         if url:
             out.append(FeedEntry(url, date))
-        if len(out) >= _MAX_ENTRIES:
-            break
+        if len(out) >= MAX_ENTRIES:
+            out.problem = _TOO_MANY
+            return out
+    out.problem = doc.problem
     return out
 
 
@@ -145,15 +195,14 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
 
     Raises CrawlError as :func:`parse_feed` does.
     """
-    root, problem = _root(body, "sitemap")
-    kind = _local(root.tag)
+    doc = _Stream(body, "sitemap")
+    kind = doc.kind
     if kind not in ("sitemapindex", "urlset"):
         raise CrawlError(f"not a sitemap: root element <{kind}>")
     entries: list[FeedEntry] = []
     child_tag = "sitemap" if kind == "sitemapindex" else "url"
-    for el in root:
-        if _local(el.tag) != child_tag:
-            continue
+    problem = None
+    for el in doc.entries(frozenset({child_tag}), top=True):
         loc = None
         lastmod = None
         for child in el.iter():
@@ -164,6 +213,8 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
                 lastmod = child.text.strip()
         if loc:
             entries.append(FeedEntry(loc, lastmod))
-        if len(entries) >= _MAX_ENTRIES:
+        if len(entries) >= MAX_ENTRIES:
+            problem = _TOO_MANY
             break
+    problem = problem or doc.problem
     return SitemapDoc("index" if kind == "sitemapindex" else "urlset", tuple(entries), problem)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["AliasItem", "ArticleItem", "FailureItem", "NotModifiedItem"]
+__all__ = ["NOT_ARTICLE", "AliasItem", "ArticleItem", "FailureItem", "NotModifiedItem"]
 
 
 @dataclass(slots=True)
@@ -24,10 +24,15 @@ class ArticleItem:
     lastmod: str | None = None  # the sitemap/feed date that listed it, if any
 
 
+#: FailureItem.kind of a fetched page that holds no article
+NOT_ARTICLE = "not-article"
+
+
 @dataclass(slots=True)
 class FailureItem:
     """A URL that could not be archived. ``kind``: http, timeout, dns, connection, truncated,
-    redirect, blocked, empty, not-html, too-large, feed, sitemap, extraction, ... (feeds,
+    redirect, blocked, empty, not-html, too-large, feed, sitemap, extraction, not-article (a
+    page fetched whole that holds no article: counted as skipped, not as an error), ... (feeds,
     sitemaps and start pages prefix theirs: feed-http, sitemap-timeout, ...).
 
     ``retry_after`` is set (seconds; 0 when the server gave none) when the server said "come

@@ -1,7 +1,10 @@
 """Downloader middlewares.
 
 :class:`RedirectLoopMiddleware` turns a redirect back to a URL already in the chain into a
-recorded failure (Scrapy's duplicate filter would otherwise drop it without a word).
+recorded failure (Scrapy's duplicate filter would otherwise drop it without a word), and refuses,
+as a recorded failure too, a redirect to a URL that is not http(s) (``javascript:``, ``file:``,
+``ftp:``...) or that leaves the scheme and port the chain started on (a default port, 80 for
+http or 443 for https, is always allowed: ``http://host/`` may move to ``https://host/``).
 
 :class:`SafetyMiddleware` is the crawler's guard: only http and https, only the source's own
 domains (redirects included, as every redirect passes through it again), and no loopback,
@@ -35,9 +38,11 @@ __all__ = [
     "BlockedRequest",
     "RedirectLoop",
     "RedirectLoopMiddleware",
+    "RefusedRedirect",
     "SafeResolver",
     "SafetyMiddleware",
     "is_public_address",
+    "redirect_problem",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,35 @@ class BlockedRequest(IgnoreRequest):
 
 class RedirectLoop(IgnoreRequest):
     """Raised by :class:`RedirectLoopMiddleware` when a redirect leads back into its chain."""
+
+
+class RefusedRedirect(IgnoreRequest):
+    """Raised by :class:`RedirectLoopMiddleware` for a redirect target it refuses (another
+    scheme than http(s), or another port than the chain's own or a default one)."""
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _port(scheme: str, port: int | None) -> int | None:
+    return port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def redirect_problem(origin: str, target: str) -> str | None:
+    """Why a redirect from a chain that started at ``origin`` to ``target`` is refused, or None.
+    Only http(s) targets, on the origin's scheme and port or a default port."""
+    o, t = urlsplit(origin), urlsplit(target)
+    scheme = t.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return f"target scheme {scheme or 'none'!r} is not fetched"
+    try:
+        port = _port(scheme, t.port)
+        home = (o.scheme.lower(), _port(o.scheme.lower(), o.port))
+    except ValueError:
+        return "target has an invalid port"
+    if (scheme, port) != home and port != _DEFAULT_PORTS[scheme]:
+        return f"target port {port} is not the source's ({home[1]}) or a default port"
+    return None
 
 
 def _strip_fragment(url: str) -> str:
@@ -67,6 +101,9 @@ class RedirectLoopMiddleware:
             return response
         target = _strip_fragment(urljoin(request.url, location.decode("latin-1")))
         chain = [*request.meta.get("redirect_urls", []), request.url]
+        problem = redirect_problem(chain[0], target)
+        if problem:
+            raise RefusedRedirect(f"redirect refused: {target[:300]}: {problem}")
         if target in {_strip_fragment(u) for u in chain}:
             raise RedirectLoop("redirect loop: " + " -> ".join([*chain, target]))
         return response

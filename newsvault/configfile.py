@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common.config import parse_config
+from common.config import parse_config, read_config_text
 from common.errors import ConfigError
 
 __all__ = ["STARTER_CONFIG", "add_source", "remove_source", "write_starter"]
@@ -92,14 +92,7 @@ def _yaml(text: str) -> tuple[Any, Any]:
 
 
 def _read(path: Path) -> tuple[Any, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such file (run `newsvault init` first, or give --config PATH)"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    text = read_config_text(path, "run `newsvault init` first, or give --config PATH")
     try:
         return _yaml(text)
     except ConfigError as exc:

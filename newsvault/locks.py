@@ -83,8 +83,9 @@ class SourceLocks:
             self._loop.start(self.heartbeat, now=False)
 
     def release_all(self) -> list[str]:
-        """Give back every held lock; returns the errors (also logged: a dead pid's lock goes
-        stale anyway, but an archive that cannot be written is the caller's to report)."""
+        """Give back every held lock; returns the errors (logged at INFO only: a dead pid's
+        lock goes stale anyway, and an archive that cannot be written is the caller's to
+        report, in its one line)."""
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         errors = []
@@ -92,7 +93,7 @@ class SourceLocks:
             try:
                 self.runlog.release(name)
             except StorageError as exc:
-                log.warning("%s: could not release the crawl lock: %s", name, exc)
+                log.info("%s: could not release the crawl lock: %s", name, exc)
                 errors.append(str(exc))
         self.held.clear()
         return errors

@@ -24,10 +24,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
-__all__ = ["inline_diff", "opcodes", "tokens", "word_diff"]
+__all__ = ["MAX_CELLS", "inline_diff", "opcodes", "tokens", "word_diff"]
 
 # words (with inner . , ' - as in 3.2, 48,000, don't, co-op), runs of space, single punctuation
 _TOKENS = re.compile(r"\w+(?:[.,'’-]\w+)*|\s+|[^\w\s]")
@@ -35,6 +36,11 @@ _BLANK_LINE = re.compile(r"\n\s*\n")
 _BREAK, _SPACE = "\n\n", " "
 
 Opcode = tuple[str, int, int, int, int]
+
+#: the work one diff may do, as the sum over the stretches it aligns of the product of their
+#: token counts (difflib's time grows with it; about 0.3 s here at this size); a changed stretch
+#: that no longer fits is shown as one replacement, the old and the new text side by side
+MAX_CELLS = 1_500_000
 
 
 def tokens(text: str) -> list[str]:
@@ -49,13 +55,90 @@ def _key(token: str) -> str:
     return _BREAK if _BLANK_LINE.search(token) else _SPACE
 
 
+def _matched(
+    ka: Sequence[Any], kb: Sequence[Any], i0: int, j0: int, budget: list[int]
+) -> list[Opcode]:
+    """``difflib`` opcodes of ``ka`` against ``kb``, offset by ``i0``/``j0``. difflib's time
+    grows with the product of the lengths: that product is taken from ``budget`` (what is left
+    of :data:`MAX_CELLS` for the whole diff), and past it the two are one replacement."""
+    cells = len(ka) * len(kb)
+    if not ka or not kb or cells > budget[0]:
+        return [("replace", i0, i0 + len(ka), j0, j0 + len(kb))] if ka or kb else []
+    budget[0] -= cells
+    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
+    return [(t, i1 + i0, i2 + i0, j1 + j0, j2 + j0) for t, i1, i2, j1, j2 in matcher.get_opcodes()]
+
+
+def _words(
+    ka: Sequence[str], kb: Sequence[str], span: tuple[int, int, int, int], budget: list[int]
+) -> list[Opcode]:
+    """Opcodes of the tokens ``ka[i1:i2]`` against ``kb[j1:j2]``: a common start and end are
+    equal, the middle is aligned word by word (:func:`_matched`)."""
+    i1, i2, j1, j2 = span
+    out: list[Opcode] = []
+    head = 0
+    while i1 + head < i2 and j1 + head < j2 and ka[i1 + head] == kb[j1 + head]:
+        head += 1
+    if head:
+        out.append(("equal", i1, i1 + head, j1, j1 + head))
+    i1, j1 = i1 + head, j1 + head
+    tail = 0
+    while i2 - tail > i1 and j2 - tail > j1 and ka[i2 - tail - 1] == kb[j2 - tail - 1]:
+        tail += 1
+    out += _matched(ka[i1 : i2 - tail], kb[j1 : j2 - tail], i1, j1, budget)
+    if tail:
+        out.append(("equal", i2 - tail, i2, j2 - tail, j2))
+    return out
+
+
+def _paragraphs(keys: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) token ranges of the paragraphs, each with the break that ends it."""
+    spans, start = [], 0
+    for n, k in enumerate(keys):
+        if k == _BREAK:
+            spans.append((start, n + 1))
+            start = n + 1
+    if start < len(keys):
+        spans.append((start, len(keys)))
+    return spans
+
+
+def _align(ka: Sequence[str], kb: Sequence[str]) -> list[Opcode]:
+    """Opcodes turning keys ``ka`` into ``kb``, in time bounded whatever the texts: paragraphs
+    are aligned first, then the words of the changed paragraphs (:func:`_words`); a changed
+    stretch that does not fit what is left of :data:`MAX_CELLS` is one replacement (the old
+    and the new side by side). Adjacent opcodes of one kind are merged, so they alternate."""
+    pa, pb = _paragraphs(ka), _paragraphs(kb)
+    ua = [tuple(ka[s:e]) for s, e in pa]
+    ub = [tuple(kb[s:e]) for s, e in pb]
+    ops: list[Opcode] = []
+    budget = [MAX_CELLS]
+    for tag, p1, p2, q1, q2 in _matched(ua, ub, 0, 0, budget):
+        i1 = pa[p1][0] if p1 < len(pa) else len(ka)
+        i2 = pa[p2 - 1][1] if p2 > p1 else i1
+        j1 = pb[q1][0] if q1 < len(pb) else len(kb)
+        j2 = pb[q2 - 1][1] if q2 > q1 else j1
+        span = (i1, i2, j1, j2)
+        ops += [(tag, *span)] if tag == "equal" else _words(ka, kb, span, budget)
+    merged: list[Opcode] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if i1 == i2 and j1 == j2:
+            continue
+        if merged and (merged[-1][0] == "equal") == (tag == "equal"):
+            ptag, pi1, _, pj1, _ = merged.pop()
+            tag, i1, j1 = ptag if tag == "equal" else "replace", pi1, pj1
+        if tag != "equal":
+            tag = "replace" if i1 < i2 and j1 < j2 else ("delete" if i1 < i2 else "insert")
+        merged.append((tag, i1, i2, j1, j2))
+    return merged
+
+
 def opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
-    """``difflib`` opcodes turning tokens ``a`` into tokens ``b``; a space alone between two
-    changes is part of one change, so "[-a b-]{+c d+}" rather than "[-a-]{+c+} [-b-]{+d+}"."""
-    matcher = difflib.SequenceMatcher(
-        None, [_key(t) for t in a], [_key(t) for t in b], autojunk=False
-    )
-    raw = matcher.get_opcodes()
+    """Opcodes (as ``difflib``'s) turning tokens ``a`` into tokens ``b``; a space alone between
+    two changes is part of one change, so "[-a b-]{+c d+}" rather than "[-a-]{+c+} [-b-]{+d+}".
+    Time is bounded (:func:`_align`): a long text rewritten in full costs no more than
+    :data:`MAX_CELLS` steps per changed stretch."""
+    raw = _align([_key(t) for t in a], [_key(t) for t in b])
     out: list[Opcode] = []
     for n, (tag, i1, i2, j1, j2) in enumerate(raw):
         after_change = bool(out) and out[-1][0] != "equal"

@@ -36,7 +36,7 @@ from common.errors import ExtractionError, NotAnArticle, StorageError
 from common.fingerprint import text_fingerprint
 from common.runs import cap_message, count, count_outcome, counts_from_stats, run_status
 from common.urls import canonical_url, prefer_canonical
-from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
+from crawler.items import NOT_ARTICLE, AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
 from pipeline.extract_worker import PRELOAD, PageResult, extract_page, extract_timed, init_worker
 from pipeline.records import article_record
@@ -275,10 +275,10 @@ class ExtractPipeline:
             return RenderItem(item, self.opts)  # pipeline.render renders and extracts it
         try:
             result = await self._extract(item)
-        except NotAnArticle as exc:
+        except NotAnArticle as exc:  # recorded (kind "not-article"), counted as skipped
             if self.render == "auto":
                 return RenderItem(item, self.opts, str(exc))
-            raise _skip(self.stats, f"not an article: {item.url}: {exc}") from None
+            return FailureItem(item.url, item.source, NOT_ARTICLE, str(exc), item.status)
         except ExtractionError as exc:
             return FailureItem(item.url, item.source, "extraction", str(exc), item.status)
         except Exception as exc:  # a worker died or the pool broke: this page alone fails
@@ -303,7 +303,7 @@ class DedupePipeline:
         self.stats = stats
         self.crawler = crawler
         self.domains: tuple[str, ...] = ()
-        self._keys: set[bytes] = set()
+        self._keys: dict[bytes, str] = {}  # key digest -> text fingerprint
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -319,13 +319,15 @@ class DedupePipeline:
         item.key = prefer_canonical(item.page.url, item.article.canonical_url, self.domains)
         item.fingerprint = item.fingerprint or text_fingerprint(item.article.text)
         key = hashlib.blake2b(item.key.encode(), digest_size=16).digest()
-        if key in self._keys:
+        seen = self._keys.get(key)
+        if seen is not None and seen == item.fingerprint:
             fetched = canonical_url(item.page.url)
             if fetched != item.key:  # another URL declaring an article of this run canonical
                 count(self.stats, "articles_skipped")
                 return AliasItem(fetched, item.key, item.page.source, "canonical")
             raise _skip(self.stats, f"already archived in this run: {item.key}")
-        self._keys.add(key)
+        # another text under a key of this run: the store decides (canonical-takeover rule)
+        self._keys.setdefault(key, item.fingerprint)
         return item
 
 
@@ -454,12 +456,17 @@ class StorePipeline:
     def _fatal(self, exc: StorageError) -> None:
         if self.stats.get_value("newsvault/fatal"):
             return  # already stopping
-        log.error("archive write failed, stopping the run: %s", exc)
+        # the crawl's one-line message says it (the run's message too): no second line here
+        log.info("archive write failed, stopping the run: %s", exc)
         self.stats.set_value("newsvault/fatal", str(exc))
         if self.crawler is not None and self.crawler.engine is not None:
             from scrapy.utils.defer import deferred_from_coro
 
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage-error"))
+            closing = deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason="storage-error")
+            )
+            # the spider may be closing already (the disk filled during its last flush)
+            closing.addErrback(lambda f: log.debug("closing the spider: %s", f.value))
 
     def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
         """A bug or an unexpected page broke a spider callback: record it, never lose it."""
@@ -480,7 +487,7 @@ class StorePipeline:
         from storage.repository import FetchRecord
 
         if isinstance(item, FailureItem):
-            count(self.stats, "errors")
+            count(self.stats, "articles_skipped" if item.kind == NOT_ARTICLE else "errors")
             try:
                 self.archive.record_failure(
                     self.run_id,
@@ -537,7 +544,8 @@ class StorePipeline:
             for alias in self._pending_aliases:
                 self.archive.record_alias(alias.url, alias.target, alias.reason)
         except StorageError as exc:
-            log.error("could not record the aliases of run %s: %s", self.run_id, exc)
+            if not self.stats.get_value("newsvault/fatal"):
+                log.error("could not record the aliases of run %s: %s", self.run_id, exc)
         counts = counts_from_stats(self.stats)
         fatal = self.stats.get_value("newsvault/fatal")
         status = run_status(counts, fatal=fatal, reason=reason)
@@ -546,7 +554,8 @@ class StorePipeline:
             message = fatal or cap_message(counts["urls_over_cap"])
             self.archive.finish_run(self.run_id, status, counts, message=message)
         except StorageError as exc:
-            log.error("could not record the end of run %s: %s", self.run_id, exc)
-            self.stats.set_value("newsvault/fatal", str(exc))
+            if not fatal:  # else the run's own failure says it already
+                log.error("could not record the end of run %s: %s", self.run_id, exc)
+            self.stats.set_value("newsvault/fatal", fatal or str(exc))
             self.stats.set_value("newsvault/status", "failed")
         _close_shared_archive(self.archive)

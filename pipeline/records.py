@@ -10,6 +10,8 @@ Example::
 from __future__ import annotations
 
 from common.fingerprint import text_hashes
+from common.text import one_line
+from common.urls import http_url
 from pipeline.extract import Article
 from storage.records import ArticleRecord
 
@@ -29,15 +31,15 @@ def article_record(
         url=key,
         text=article.text,
         text_hash=fingerprint,
-        title=article.title,
-        authors=tuple(article.authors),
+        title=one_line(article.title) if article.title is not None else None,
+        authors=tuple(a for a in (one_line(a) for a in article.authors) if a),
         published_at=article.published_at,
         modified_at=article.modified_at,
         language=article.language,
         site_name=article.site_name,
         description=article.description,
         tags=tuple(article.tags),
-        image_url=article.image_url,
+        image_url=http_url(article.image_url),
         simhash=simhash,
         markdown=article.markdown,
         paywalled=article.paywalled,

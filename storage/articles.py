@@ -10,6 +10,7 @@ of it or none. Articles extracted again from their stored pages follow the same 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -27,7 +28,7 @@ from storage import incremental as inc
 from storage.base import ArchiveBase
 from storage.bodies import PackedBody, pack_body
 from storage.bulk import save_plain_new
-from storage.models import Article, Backoff, Body, Failure, Fetch
+from storage.models import Alias, Article, Backoff, Body, Failure, Fetch
 from storage.records import (
     ArticleRecord,
     FetchRecord,
@@ -145,9 +146,21 @@ class ArticleStore(ArchiveBase):
         """The body of :meth:`save_article`, inside the caller's transaction.
 
         A new URL whose text equals (or nearly equals) an article of the same source becomes an
-        alias of that article (DUPLICATE, its fetch kept). A known article whose title or
-        normalised text changed gets a new revision and becomes that revision (UPDATED)."""
+        alias of that article (DUPLICATE, its fetch kept). A URL whose article another source
+        stored first is that source's: the fetch is kept as a fetch of it, nothing else changes
+        (DUPLICATE). A known article whose title or
+        normalised text changed gets a new revision and becomes that revision (UPDATED).
+        A page whose declared canonical names another article is checked first
+        (:func:`_claim`): it cannot replace that article's text."""
+        fetched_key = canonical_url(fetch.url)
+        if fetched_key != rec.url:
+            rec = _claim(s, run_id, rec, fetch, fetched_key)
         art = inc.find_article(s, rec.url)
+        if art is not None and art.source != rec.source:
+            # another source stored this URL first and owns it: this fetch is kept as a fetch
+            # of that article (made by this run); only the owner's fetches change its content
+            _add_fetch(s, run_id, art.id, fetch, put_body(s, fetch.body))
+            return Outcome.DUPLICATE
         if art is None:
             dup = inc.content_duplicate(
                 s, rec.source, rec.text_hash, rec.simhash, self.near_duplicate_distance
@@ -187,7 +200,6 @@ class ArticleStore(ArchiveBase):
         art.last_modified = header_value(fetch.headers, "last-modified")
         if is_later(fetch.lastmod, art.listed_lastmod):
             art.listed_lastmod = fetch.lastmod
-        fetched_key = canonical_url(fetch.url)
         if fetched_key != art.url:
             inc.add_alias(s, fetched_key, art.id, "canonical", fetch.fetched_at)
         s.flush()
@@ -265,6 +277,44 @@ class ArticleStore(ArchiveBase):
             return out
 
         return self._save(fn) if items else []
+
+
+def _claim(
+    s: Session, run_id: int | None, rec: ArticleRecord, fetch: FetchRecord, fetched_key: str
+) -> ArticleRecord:
+    """The record to save for a page fetched at ``fetched_key`` that declares ``rec.url`` its
+    canonical URL (the canonical-takeover rule, issue 20).
+
+    A canonical link merges the page into the article stored under ``rec.url`` (an alias) only
+    when the two carry the same article (same title and normalised text, :func:`text_changed`),
+    or when that article was never fetched under its own URL (it is known only through pages
+    naming it). Otherwise the page never replaces that article's text: it is archived under
+    its own URL, and the conflict is recorded as a failure of kind "canonical-conflict"."""
+    target = inc.find_article(s, rec.url)
+    if target is None or not text_changed(target, rec):
+        return rec
+    own = s.scalar(
+        select(Fetch.id).where(Fetch.article_id == target.id, Fetch.url == target.url).limit(1)
+    )
+    if own is None:
+        return rec
+    stale = s.get(Alias, fetched_key)
+    if stale is not None and stale.article_id == target.id:
+        s.delete(stale)  # merged earlier, when it still carried the same text
+        s.flush()
+    s.add(
+        Failure(
+            run_id=run_id,
+            source=rec.source,
+            url=fetch.url,
+            at=utcnow(),
+            kind="canonical-conflict",
+            status=fetch.status,
+            reason=f"declares {rec.url} canonical but carries another article; "
+            "archived under its own URL, the canonical article left unchanged"[:2000],
+        )
+    )
+    return replace(rec, url=fetched_key)
 
 
 def _differs(art: Article, rec: ArticleRecord, *, metadata_only: bool = False) -> bool:

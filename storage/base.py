@@ -34,9 +34,12 @@ _WHY = (
 )
 
 
-def explain(exc: OperationalError) -> str:
-    """The database's own message, with what it most likely means for the user."""
-    text = str(exc.orig)
+def explain(exc: SQLAlchemyError) -> str:
+    """The database's own message (its first line: never the SQL statement), with what it
+    most likely means for the user."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
     for needle, why in _WHY:
         if needle in text.lower():
             return f"{text} ({why})"

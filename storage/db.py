@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,13 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
                 )
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
     if readonly and is_sqlite and parsed.database and parsed.database != ":memory:":
-        # the file is opened with mode=ro: nothing through this engine can write to it
-        uri_path = quote(str(Path(parsed.database).resolve()))
-        parsed = parsed.set(database=f"file:{uri_path}?mode=ro", query={"uri": "true"})
+        # the file is opened with mode=ro: nothing through this engine can write to it. In a
+        # folder that cannot be written (a read-only volume or snapshot) SQLite cannot create
+        # the -shm file a WAL archive needs: the file is then read as immutable (no locking;
+        # nothing can be writing to it there)
+        path = Path(parsed.database).resolve()
+        flags = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
+        parsed = parsed.set(database=f"file:{quote(str(path))}?{flags}", query={"uri": "true"})
     elif readonly and parsed.get_backend_name() == "postgresql":
         given = parsed.query.get("options", "")
         given = given if isinstance(given, str) else " ".join(given)
@@ -127,6 +132,8 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
         event.listen(engine, "begin", _sqlite_begin)
     try:
         with engine.connect() as conn:
+            if is_sqlite and readonly:  # read now: a file that is no database fails here
+                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master")
             empty = readonly and not is_sqlite and not inspect(conn).has_table("alembic_version")
         if empty:
             engine.dispose()
@@ -136,7 +143,8 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
             migrate(engine)
     except DBAPIError as exc:  # cannot connect, or the driver refuses an option of the URL
         engine.dispose()
-        detail = str(exc.orig).strip().replace("\n", " ")
+        lines = str(exc.orig).strip().splitlines() or [type(exc).__name__]
+        detail = lines[0]
         if parsed.password:
             detail = detail.replace(str(parsed.password), "***")
         raise StorageError(f"cannot open the archive {mask_url(url)}: {detail}") from None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from common.dates import utcnow
 from common.fetchstate import UrlState
 from common.fingerprint import hamming, simhash_bands
+from common.urls import http_url
 from storage.base import ArchiveBase
 from storage.models import Alias, Article, Failure, Revision, Validator
 
@@ -156,7 +157,7 @@ def load_revisions(s: Session, article_ids: Iterable[int]) -> dict[int, list[dic
                 "modified_at": r.modified_at,
                 "description": r.description,
                 "tags": list(r.tags or []),
-                "image_url": r.image_url,
+                "image_url": http_url(r.image_url),
                 "language": r.language,
                 "site_name": r.site_name,
                 "body_sha256": r.body_sha256,

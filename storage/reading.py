@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from common.errors import StorageError
-from common.urls import canonical_url
-from storage.base import ArchiveBase
+from common.urls import canonical_url, http_url
+from storage.base import ArchiveBase, explain
 from storage.incremental import find_article, load_revisions
 from storage.models import Article, Body, Failure, Fetch, Run
 from storage.runlog import run_dict
@@ -94,7 +94,7 @@ def _read(engine: Engine, fn: Any) -> Any:
         with Session(engine) as s:
             return fn(s)
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read the archive: {exc}") from exc
+        raise StorageError(f"cannot read the archive: {explain(exc)}") from exc
 
 
 def _resolve(s: Session, ref: str) -> Article | None:
@@ -410,7 +410,7 @@ def article_dict(a: Article) -> dict[str, Any]:
         "site_name": a.site_name,
         "description": a.description,
         "tags": list(a.tags or []),
-        "image_url": a.image_url,
+        "image_url": http_url(a.image_url),  # an archive written before the check may hold others
         "text": a.text,
         "markdown": a.markdown,
         "paywalled": bool(a.paywalled),

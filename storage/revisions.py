@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from common.errors import StorageError
+from storage.base import explain
 from storage.incremental import load_revisions
 from storage.models import Article, Revision
 
@@ -37,7 +38,7 @@ def revisions_available(engine: Engine) -> bool:
             return False
         return any(c["name"] == "article_id" for c in insp.get_columns("revisions"))
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read the archive: {exc}") from exc
+        raise StorageError(f"cannot read the archive: {explain(exc)}") from exc
 
 
 def list_revisions(engine: Engine, article_id: int) -> list[dict[str, Any]]:

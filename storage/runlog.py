@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from common.dates import utcnow
 from common.errors import StorageError
 from common.runs import COUNTERS, FINISHED, SUCCESS
-from storage.base import ArchiveBase
+from storage.base import ArchiveBase, explain
 from storage.failures import describe_reasons, top_reasons
 from storage.models import Failure, Lock, Run
 
@@ -205,7 +205,7 @@ class RunLog:
                 row = s.get(Lock, source)
                 return _holder(row) if row is not None else None
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the archive's locks: {exc}") from exc
+            raise StorageError(f"cannot read the archive's locks: {explain(exc)}") from exc
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -237,7 +237,7 @@ class RunLog:
         try:
             return self._run_of_process(source, pid, since)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the archive's runs: {exc}") from exc
+            raise StorageError(f"cannot read the archive's runs: {explain(exc)}") from exc
 
     def _run_of_process(self, source: str, pid: int, since: datetime) -> dict[str, Any] | None:
         with Session(self.archive.engine) as s:
@@ -271,7 +271,7 @@ class RunLog:
         try:
             return self._history(source)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the archive's runs: {exc}") from exc
+            raise StorageError(f"cannot read the archive's runs: {explain(exc)}") from exc
 
     def _history(self, source: str) -> SourceHistory:
         with Session(self.archive.engine) as s:

@@ -2,9 +2,10 @@
 
 SQLite uses the FTS5 table ``articles_fts`` (kept in sync by triggers from migration 0003) with
 FTS5 query syntax: words (all must match), ``"exact phrase"``, ``OR``, ``NOT``, ``prefix*``,
-``title:word``. Hits are ranked by bm25 with the title weighted above the text. PostgreSQL uses
-its own full-text search (``websearch_to_tsquery``: words, ``"phrase"``, ``or``, ``-word``) over
-the generated ``search_vector`` column, ranked by ``ts_rank``.
+``title:word``; a query that is not valid FTS5 syntax is read as literal words
+(:func:`literal_queries`). Hits are ranked by bm25 with the title weighted above the text.
+PostgreSQL uses its own full-text search (``websearch_to_tsquery``: words, ``"phrase"``,
+``or``, ``-word``) over the generated ``search_vector`` column, ranked by ``ts_rank``.
 
 Snippets mark each matching term with :data:`MARK_START` / :data:`MARK_END` (private-use
 characters that never occur in archived text), so each front end escapes the snippet first and
@@ -36,6 +37,7 @@ __all__ = [
     "SearchHit",
     "SearchQuery",
     "fts_query",
+    "literal_queries",
     "render_marks",
     "search",
 ]
@@ -178,11 +180,51 @@ def fts_query(query: str) -> str:
     return " ".join(f'"{word}"' for word in query.split())
 
 
+_OPERATOR_WORDS = ("AND", "OR", "NOT")
+_EDGES = "\"()^:*"
+
+
+def _term(word: str) -> str | None:
+    """One word as an FTS5 string (a prefix ``word*`` kept), None when it holds no letter or
+    digit (a lone ``*``, ``(``, ``<``...)."""
+    prefix = word.endswith("*")
+    core = word.strip(_EDGES)
+    if not any(c.isalnum() for c in core):
+        return None
+    quoted = '"' + core.replace('"', '""') + '"'
+    return quoted + "*" if prefix else quoted
+
+
+def literal_queries(query: str) -> list[str]:
+    """FTS5 queries for what the user typed when it is not valid FTS5 syntax, to try in turn:
+    each word quoted with AND / OR / NOT kept between words (``covid-19 OR flu``), then every
+    word quoted, operators too. Empty when nothing in it can be searched for."""
+    words = query.split()
+    kept: list[str] = []
+    for word in words:
+        if word in _OPERATOR_WORDS:
+            if kept and kept[-1] not in _OPERATOR_WORDS:
+                kept.append(word)
+            continue
+        term = _term(word)
+        if term is not None:
+            kept.append(term)
+    while kept and kept[-1] in _OPERATOR_WORDS:
+        kept.pop()
+    plain = [t for t in (_term(w) for w in words) if t is not None]
+    out = [" ".join(kept), " ".join(plain)]
+    return [q for n, q in enumerate(out) if q and q not in out[:n]]
+
+
+def _shown(query: str) -> str:
+    """The query as a message repeats it: at most 60 characters."""
+    return repr(query if len(query) <= 60 else query[:59] + "…")
+
+
 def _syntax_message(query: str, detail: str) -> str:
     return (
-        f'cannot search for {query!r}: {detail}. Words must all match; use "double quotes" '
-        'for a phrase or for words with punctuation ("covid-19"), OR / NOT between words, '
-        "word* for a prefix"
+        f"cannot search for {_shown(query)}: {detail[:120]}. Words must all match; use "
+        '"double quotes" for a phrase, OR / NOT between words, word* for a prefix'
     )
 
 
@@ -211,13 +253,28 @@ def search(engine: Engine, q: SearchQuery) -> list[SearchHit]:
         )
     else:
         raise StorageError(f"full-text search is not available on {dialect}")
+    # a query that is not valid FTS5 syntax is read as literal words (literal_queries)
+    tries = [params["q"], *literal_queries(q.query)] if dialect == "sqlite" else [None]
+    for n, attempt in enumerate(tries):
+        if attempt is not None:
+            params["q"] = attempt
+        try:
+            return _run(engine, sql, params)
+        except QuerySyntaxError as exc:
+            if n == len(tries) - 1 and n > 0:
+                raise QuerySyntaxError(_syntax_message(q.query, str(exc))) from None
+    raise QuerySyntaxError(f"nothing to search for in {_shown(q.query)}: give a word")
+
+
+def _run(engine: Engine, sql: str, params: dict[str, Any]) -> list[SearchHit]:
+    """The hits of one query; QuerySyntaxError (with the database's words) for bad syntax."""
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
     except OperationalError as exc:
         detail = str(exc.orig)
         if any(m in detail for m in _SYNTAX_ERRORS):
-            raise QuerySyntaxError(_syntax_message(q.query, detail)) from None
+            raise QuerySyntaxError(detail) from None
         if "no such table: articles_fts" in detail:
             raise StorageError(
                 "this archive has no search index yet; open it once for writing "

@@ -399,7 +399,8 @@ def install_fault_site(srv: FaultServer, *, max_page_bytes: int, refused_port: i
     srv.route("/feeds/html.xml", _html(200, "<html><body><h1>Feed moved</h1></body></html>"))
     garbage = Route(200, bytes(range(256)) * 4, {"Content-Type": "application/xml"})
     srv.route("/feeds/garbage.xml", garbage)
-    enormous = _rss(base, [f"/news/x-{i}" for i in range(max_page_bytes // 40)])
+    # over max_page_bytes, not over the feeds' own cap: read whole (its links are not articles)
+    enormous = _rss(base, [f"/elsewhere/x-{i}" for i in range(max_page_bytes // 40)])
     srv.route("/feeds/enormous.xml", _xml(enormous))
 
     srv.route(
@@ -419,7 +420,8 @@ def install_fault_site(srv: FaultServer, *, max_page_bytes: int, refused_port: i
     srv.route("/sitemaps/xxe.xml", _xml(xxe_map))
     srv.route("/sitemaps/html.xml", _html(200, "<html><body>Not a sitemap</body></html>"))
     gz = {"Content-Type": "application/gzip"}
-    srv.route("/sitemaps/bomb.xml.gz", Route(200, gzip_bomb(max_page_bytes * 20), gz))
+    # past the sitemaps' own cap (50 MB, crawler.feeds.MAX_LISTING_BYTES), whatever the page cap
+    srv.route("/sitemaps/bomb.xml.gz", Route(200, gzip_bomb(64 << 20), gz))
 
 
 def install_news_site(srv: FaultServer, n: int, *, delay: float = 0.0) -> list[str]:

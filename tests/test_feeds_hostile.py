@@ -67,3 +67,13 @@ def test_a_truncated_feed_gives_what_it_holds_and_says_so() -> None:
 def test_unusable_feeds_raise_crawl_error(body: bytes, message: str) -> None:
     with pytest.raises(CrawlError, match=message):
         parse_feed(body)
+
+
+def test_entries_past_the_cap_are_left_with_a_reason() -> None:
+    from crawler.feeds import MAX_ENTRIES, cut_to_entries
+
+    urls = "".join(f"<url><loc>http://a.example/{i}</loc></url>" for i in range(MAX_ENTRIES + 2))
+    doc = parse_sitemap(f"<urlset>{urls}</urlset>".encode())
+    assert len(doc.entries) == MAX_ENTRIES and doc.problem and "only the first" in doc.problem
+    cut = b"<urlset><url><loc>http://a.example/1</loc></url><url><loc>http://a.exa"
+    assert [e.url for e in parse_sitemap(cut_to_entries(cut)).entries] == ["http://a.example/1"]

@@ -93,13 +93,22 @@ def test_extract_then_dedupe_then_store(tmp_path: Path) -> None:
         archive.close()
 
 
-def test_non_articles_are_dropped_and_counted(tmp_path: Path) -> None:
+def test_non_articles_are_recorded_and_counted_as_skipped(tmp_path: Path) -> None:
+    """A page fetched whole that holds no article leaves a recorded reason (issue 20)."""
     crawler = crawler_for(tmp_path)
     extract = ExtractPipeline.from_crawler(crawler)
-    extract.open_spider()
-    with pytest.raises(DropItem, match="not an article"):
-        asyncio.run(extract.process_item(page(html="<html><body><nav>Home</nav></body></html>")))
+    store = StorePipeline.from_crawler(crawler)
+    for p in (extract, store):
+        p.open_spider()
+    html = "<html><body><nav>Home</nav></body></html>"
+    item = asyncio.run(extract.process_item(page(html=html)))
+    assert isinstance(item, FailureItem) and item.kind == "not-article"
+    store.process_item(item)
     assert crawler.stats.get_value("newsvault/articles_skipped") == 1
+    assert not crawler.stats.get_value("newsvault/errors")
+    (failure,) = store.archive.failures()
+    assert failure["kind"] == "not-article" and failure["status"] == 200
+    store.archive.close()
 
 
 def test_same_text_under_two_urls_is_one_article_with_an_alias(tmp_path: Path) -> None:

@@ -144,3 +144,13 @@ def test_reading_a_database_without_an_archive_is_one_line(database_url: str) ->
     archive there; it neither creates one nor fails with a traceback."""
     with pytest.raises(StorageError, match="no archive at"):
         Archive.open(database_url, readonly=True)
+
+
+def test_only_http_image_urls_are_read_back(archive: Archive) -> None:
+    """issue 20 (5): an archive written before the check may hold a javascript: image URL; the
+    API and exports (which read articles as dicts) never hand it out."""
+    bad = "javascript:alert(1)"
+    rec = ArticleRecord("s", "https://example.org/a", "Text.", "h1", image_url=bad)
+    archive.save_article(None, rec, FetchRecord(rec.url, T0, 200, b"<html></html>"))
+    (art,) = list(archive.iter_articles())
+    assert art["image_url"] is None

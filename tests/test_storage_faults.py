@@ -172,6 +172,47 @@ def test_full_disk_stops_the_run_with_status_3_and_keeps_what_was_stored(
     assert statuses[0] == "ok" and statuses[-1] == "ok" and "running" not in statuses
 
 
+def test_a_crawl_on_a_full_disk_prints_only_its_one_line(
+    news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, db_path: Path
+) -> None:
+    """issue 20 (12): the disk fills early (the WAL cannot grow past a size below the
+    archive's), a few times over: each time the one line "cannot write to the archive", no
+    traceback, no "could not release the crawl lock" or "could not record" before it."""
+    srv, _ = news_site
+    config, source = _first_ten(srv, write_config, cli)
+    source["article_urls"] = ["/news/"]
+    config = write_config([source])
+    base = db_path.with_suffix(".base")
+    shutil.copy(db_path, base)
+    for _ in range(3):
+        shutil.copy(base, db_path)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        limit = max(db_path.stat().st_size - 20_000, 4096)
+
+        def full_disk(limit: int = limit) -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        proc = subprocess.run(
+            [sys.executable, "-m", "newsvault", "crawl", "--config", str(config)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=full_disk,
+        )
+        assert proc.returncode == 3, proc.stdout + proc.stderr
+        said = [
+            line
+            for line in proc.stderr.splitlines()
+            if "archive" in line or "lock" in line or "Traceback" in line or "Error" in line
+        ]
+        assert said == [
+            "newsvault: cannot write to the archive: disk I/O error "
+            "(the disk is full or the file cannot be written)"
+        ], proc.stderr
+
+
 def _immutable(path: Path, on: bool) -> bool:
     if shutil.which("chattr") is None:
         return False

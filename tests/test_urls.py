@@ -57,3 +57,23 @@ def test_host_in_matches_subdomains_only() -> None:
 )
 def test_article_url_heuristic(url: str, article: bool) -> None:
     assert looks_like_article(url) is article
+
+
+def test_a_canonical_on_another_subdomain_is_not_the_same_site() -> None:
+    """issue 20 (1): a user page on blogs.example.com cannot name www.example.com/story."""
+    domains = ("example.com",)
+    fetched = "https://blogs.example.com/user/post"
+    declared = "https://www.example.com/story"
+    assert prefer_canonical(fetched, declared, domains) == fetched
+    assert prefer_canonical("https://example.com/s?x=1", "https://www.example.com/s", domains) == (
+        "https://www.example.com/s"
+    )
+
+
+def test_http_url_keeps_only_http_and_https() -> None:
+    from common.urls import http_url
+
+    assert http_url(" https://a.example/i.jpg ") == "https://a.example/i.jpg"
+    for bad in ("javascript:alert(1)", "file:///etc/passwd", "ftp://a.example/x", "data:,x",
+                "//a.example/x", "http://", "http://a.example/\x00", None, ""):
+        assert http_url(bad) is None, bad

@@ -17,6 +17,7 @@ from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -25,6 +26,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
     NotConfigured,
     ResponseDataLossError,
+    StopDownload,
 )
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -46,10 +48,17 @@ from common.errors import CrawlError
 from common.fetchstate import SourceState
 from common.runs import count
 from common.urls import LISTING_WORDS, canonical_url, host_in, variant_reason
-from crawler.feeds import FeedEntry, maybe_gunzip, parse_feed, parse_sitemap
+from crawler.feeds import (
+    MAX_LISTING_BYTES,
+    FeedEntry,
+    cut_to_entries,
+    maybe_gunzip,
+    parse_feed,
+    parse_sitemap,
+)
 from crawler.incremental import Decision, Incremental
 from crawler.items import AliasItem, ArticleItem, FailureItem, NotModifiedItem
-from crawler.middlewares import BlockedRequest, RedirectLoop
+from crawler.middlewares import BlockedRequest, RedirectLoop, RefusedRedirect
 
 __all__ = ["NewsSpider", "looks_like_article", "newest_first"]
 
@@ -126,7 +135,7 @@ def _classify(failure: Failure) -> tuple[str, int | None, str]:
         return "http", status, f"HTTP {status}"
     if _is(failure, BlockedRequest):
         return "blocked", None, str(exc)
-    if _is(failure, RedirectLoop):
+    if _is(failure, RedirectLoop, RefusedRedirect):
         return "redirect", None, str(exc)
     if _is(failure, IgnoreRequest):
         text = str(exc)
@@ -188,6 +197,8 @@ class NewsSpider(scrapy.Spider):
         if cap and (spider.limit is None or spider.limit > cap):
             spider.limit = cap
         spider._max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE") or 50_000_000
+        spider._listing_bytes = max(spider._max_bytes, MAX_LISTING_BYTES)
+        crawler.signals.connect(spider._bytes_received, signal=signals.bytes_received)
         try:
             spider.incremental = Incremental.from_crawler(crawler, spider.fetch_state)
         except NotConfigured:
@@ -195,6 +206,32 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     _max_bytes = 50_000_000
+    _listing_bytes = MAX_LISTING_BYTES
+
+    def _bytes_received(self, data: bytes, request: Any, spider: Any) -> None:
+        """Feeds and sitemaps have their own cap (:data:`~crawler.feeds.MAX_LISTING_BYTES`, or
+        ``max_page_bytes`` if larger): the download stops there and what was read is used."""
+        meta = request.meta
+        if meta.get("kind") not in ("feed", "sitemap"):
+            return
+        meta["listing_read"] = meta.get("listing_read", 0) + len(data)
+        if meta["listing_read"] > self._listing_bytes:
+            raise StopDownload(fail=False)
+
+    def _listing_body(self, response: Response) -> tuple[bytes, bool]:
+        """A feed's or sitemap's body, and whether it was cut at the cap (then up to its last
+        complete entry)."""
+        body = maybe_gunzip(response.body, self._listing_bytes)
+        if "download_stopped" not in response.flags:
+            return body, False
+        return cut_to_entries(body), True
+
+    def _cut(self, response: Response, what: str, found: int) -> FailureItem:
+        reason = (
+            f"{what} larger than {self._listing_bytes} bytes: cut there; the {found} entries "
+            "read before the cut are used"
+        )
+        return FailureItem(response.url, self.source.name, f"{what}-too-large", reason, 200)
 
     # -- entry points --------------------------------------------------------------------------
 
@@ -223,6 +260,8 @@ class NewsSpider(scrapy.Spider):
                     yield out
 
     def _request(self, url: str, callback: Any, *, priority: int, kind: str, **meta: Any) -> Any:
+        if kind in ("feed", "sitemap"):  # cut at _listing_bytes; this bounds the gzip form
+            meta.setdefault("download_maxsize", self._listing_bytes * 4)
         request = scrapy.Request(
             url,
             callback=callback,
@@ -301,11 +340,14 @@ class NewsSpider(scrapy.Spider):
         if self._unchanged(response):
             return
         try:
-            entries = parse_feed(maybe_gunzip(response.body, self._max_bytes))
+            body, cut = self._listing_body(response)
+            entries = parse_feed(body)
         except CrawlError as exc:
             yield FailureItem(response.url, self.source.name, "feed", str(exc), response.status)
             return
-        if entries.problem:
+        if cut:
+            yield self._cut(response, "feed", len(entries))
+        elif entries.problem:
             yield self._broken(response, "feed", len(entries), entries.problem)
         for entry in newest_first(entries, listed_oldest_first=False):
             url = urljoin(response.url, entry.url)
@@ -324,12 +366,15 @@ class NewsSpider(scrapy.Spider):
             yield from self._next_sitemap(rest)
             return
         try:
-            doc = parse_sitemap(maybe_gunzip(response.body, self._max_bytes))
+            body, cut = self._listing_body(response)
+            doc = parse_sitemap(body)
         except CrawlError as exc:
             yield FailureItem(response.url, self.source.name, "sitemap", str(exc), response.status)
             yield from self._next_sitemap(rest)
             return
-        if doc.problem:
+        if cut:
+            yield self._cut(response, "sitemap", len(doc.entries))
+        elif doc.problem:
             yield self._broken(response, "sitemap", len(doc.entries), doc.problem)
         depth = int(response.meta.get("sitemap_depth", 0))
         children: list[tuple[str, int]] = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import click
 
+from common.text import printable
 from newsvault.cli.common import (
     EXIT_CONFIG,
     check_sources,
@@ -63,12 +63,10 @@ def paywall_option(fn: F) -> F:
     )(fn)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _printable(text: str) -> str:
-    """Archived text without control characters (no terminal escape sequences reach a tty)."""
-    return _CONTROL.sub("", text)
+    """Archived text without control characters (no terminal escape sequences reach a tty) or
+    bidi overrides (:func:`common.text.printable`)."""
+    return printable(text)
 
 
 def _day(value: datetime | None) -> date | None:

@@ -58,6 +58,8 @@ _SECURITY_HEADERS = [
     ("Cross-Origin-Opener-Policy", "same-origin"),
 ]
 StartResponse = Callable[..., Any]
+_IDS = ("aid", "rid", "num")  # the numeric path parts: ids and revision numbers
+log = logging.getLogger(__name__)
 
 
 class HTTPError(Exception):
@@ -151,6 +153,9 @@ class ArchiveApp:
             resp = self._error(exc.status, exc.message, api)
         except StorageError as exc:
             resp = self._error(503, str(exc), api)
+        except Exception as exc:  # a bug: one line in the log, a plain 500 with the headers
+            log.error("%s %s: %s: %s", method, path[:200], type(exc).__name__, exc)
+            resp = self._error(500, "internal error", api)
         headers = [("Content-Type", resp.content_type), ("Content-Length", str(len(resp.body)))]
         headers += resp.headers or _SECURITY_HEADERS
         if method == "HEAD":
@@ -166,7 +171,10 @@ class ArchiveApp:
         for pattern, handler in self.routes:
             m = pattern.fullmatch(path)
             if m:
-                return handler(qs, api=api, **m.groupdict())
+                args = m.groupdict()
+                if any(k in _IDS and len(v) > 18 for k, v in args.items() if v):
+                    raise HTTPError(404, "no such page")  # past any database's integers
+                return handler(qs, api=api, **args)
         raise HTTPError(404, "no such page")
 
     def _error(self, status: int, message: str, api: bool) -> Response:

@@ -56,15 +56,26 @@ def test_search_filters_by_source_date_language_and_limit(crawled: Crawled) -> N
     assert proc.returncode == 2 and "nosuch" in proc.stderr
 
 
-@pytest.mark.parametrize("query", ['"unbalanced', "title:", "AND", "(harbour"])
-def test_search_syntax_errors_are_a_message_and_exit_2(crawled: Crawled, query: str) -> None:
+@pytest.mark.parametrize("query", ['"unbalanced', "title:", "AND", "(harbour", "covid-19 OR flu"])
+def test_queries_that_are_not_fts_syntax_are_literal_words(crawled: Crawled, query: str) -> None:
+    """issue 20 (13): no syntax error for these, they are searched as the words they hold."""
+    proc = run_cli("search", "--config", str(crawled.config), query)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("query", ["*", "(", "^ <"])
+def test_a_query_with_nothing_to_search_for_is_a_short_message_and_exit_2(
+    crawled: Crawled, query: str
+) -> None:
     proc = run_cli("search", "--config", str(crawled.config), query)
     assert "Traceback" not in proc.stderr
     if not crawled.is_sqlite:  # PostgreSQL's web-search syntax takes any text
         assert proc.returncode == 0, proc.stderr
         return
     assert proc.returncode == 2
-    assert proc.stderr.startswith("newsvault: cannot search for")
+    assert proc.stderr.startswith("newsvault: nothing to search for")
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
 def test_plain_words_with_punctuation_just_work(crawled: Crawled) -> None:

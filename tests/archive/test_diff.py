@@ -4,6 +4,7 @@ the new), and the CLI marks the same words as the web."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -62,3 +63,36 @@ def test_the_cli_and_the_web_mark_the_same_words(old: str, new: str) -> None:
 @given(_TEXT, _TEXT)
 def test_the_cli_and_the_web_always_mark_the_same_words(old: str, new: str) -> None:
     assert _cli_marked(old, new) == _marked(inline_diff(old, new))
+
+
+def test_the_diff_of_a_long_rewrite_does_bounded_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 20 (6): an 8,000-word article rewritten (half its paragraphs, or all of it) costs
+    the alignment at most its budget (difflib's work grows with the product of the lengths it
+    compares), and the segments still rebuild both texts. Time itself: bench/diff_page.py."""
+    import difflib
+    import random
+
+    from newsvault import textdiff
+
+    work: list[int] = []
+
+    class Counting(difflib.SequenceMatcher):  # type: ignore[type-arg]
+        def __init__(self, junk: Any, a: Any, b: Any, autojunk: bool = True) -> None:
+            work.append(len(a) * len(b))
+            super().__init__(junk, a, b, autojunk)
+
+    monkeypatch.setattr(textdiff.difflib, "SequenceMatcher", Counting)
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(3000)] + ["the", "a", "of"] * 300
+
+    def para() -> str:
+        return " ".join(rng.choices(vocab, k=200)) + "."
+
+    old = [para() for _ in range(40)]
+    for new in ([p if i % 2 else para() for i, p in enumerate(old)], [para() for _ in old]):
+        work.clear()
+        a, b = "\n\n".join(old), "\n\n".join(new)
+        segments = inline_diff(a, b)
+        assert sum(work) <= textdiff.MAX_CELLS + 40 * 40
+        assert "".join(t for op, t in segments if op != "ins") == a
+        assert "".join(t for op, t in segments if op != "del") == b

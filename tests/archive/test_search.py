@@ -93,8 +93,38 @@ def sqlite_archive(tmp_path: Path) -> Iterator[Archive]:
 def test_sqlite_search_ranks_filters_and_marks(sqlite_archive: Archive) -> None:
     _fill(sqlite_archive)
     _behaves(sqlite_archive)
-    with pytest.raises(QuerySyntaxError, match="unterminated string"):
-        search(sqlite_archive.engine, SearchQuery('"harbour'))
+    # not valid FTS5 syntax: read as literal words (issue 20)
+    assert _titles(sqlite_archive, '"harbour') == ["Harbour dredging starts", "Council budget"]
+
+
+@pytest.mark.parametrize(
+    ("query", "titles"),
+    [
+        # "ferries-to": "no such column: to" as FTS5; as words, the phrase "ferries to"
+        ("dredged OR ferries-to", ["Harbour dredging starts", "Ferry timetable"]),
+        ("council-spoke OR winter", ["Council budget", "Ferry timetable"]),
+        ("harbour (", ["Harbour dredging starts", "Council budget"]),
+        ("dredged <", ["Harbour dredging starts"]),  # "<": no letters, no term
+        ("(january)", ["Harbour dredging starts"]),
+        ("harb* AND NOT", ["Harbour dredging starts", "Council budget"]),
+    ],
+)
+def test_a_query_that_is_not_fts_syntax_is_read_as_literal_words(
+    sqlite_archive: Archive, query: str, titles: list[str]
+) -> None:
+    _fill(sqlite_archive)
+    assert sorted(t or "" for t in _titles(sqlite_archive, query)) == sorted(titles)
+
+
+@pytest.mark.parametrize("query", ["*", "(", "^", "OR", "x" * 10_000 + " (", "( " * 5000])
+def test_search_messages_are_short(sqlite_archive: Archive, query: str) -> None:
+    _fill(sqlite_archive)
+    try:
+        hits = search(sqlite_archive.engine, SearchQuery(query))
+    except QuerySyntaxError as exc:
+        assert len(str(exc)) < 300, str(exc)
+    else:
+        assert hits == []
 
 
 def test_sqlite_index_follows_updates_and_deletes(sqlite_archive: Archive) -> None:
