@@ -309,15 +309,17 @@ def test_a_run_over_its_time_budget_is_stopped_and_recorded_timed_out(
     db_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     site = gated()  # the crawl hangs on its articles; only the time budget ends it
+    # (10 s: time for a crawl to start and reach the held pages on a busy machine; before
+    # that, a SIGTERM ends it at once, with nothing held to wait for)
     d = start_daemon(
         [{"name": "gazette", "feeds": [site.url("/feed.xml")], "schedule": EVERY_2S}],
-        daemon={"run_timeout": 4, "kill_after": 2},
+        daemon={"run_timeout": 10, "kill_after": 2},
     )
     d.wait_for(lambda: d.events("run-timeout", "gazette"), "the time budget to run out")
     d.wait_for(finished(d, 1, "timed out"), "the run to be recorded as timed out")
     assert d.stop() == 0
     run = [r for r in d.runs() if r["status"] != "skipped"][0]
-    assert run["status"] == "timed out" and "time budget of 4 s" in run["message"]
+    assert run["status"] == "timed out" and "time budget of 10 s" in run["message"]
     assert "killed 2 s after SIGTERM" in run["message"], "held pages never came: it was killed"
     assert d.events("run-killed", "gazette")
     assert rows(db_path, "SELECT count(*) FROM locks") == [(0,)]
