@@ -237,6 +237,8 @@ def search(engine: Engine, q: SearchQuery) -> list[SearchHit]:
     """
     if not q.query.strip():
         raise QuerySyntaxError("empty query: give at least one word to search for")
+    if not any(ch.isalnum() for ch in q.query):  # `*`, `(`: on every database alike
+        raise QuerySyntaxError(f"nothing to search for in {_shown(q.query)}: give a word")
     dialect = engine.dialect.name
     params: dict[str, Any] = {"q": q.query, "limit": max(1, q.limit)}
     filters = _filters(q, params)

@@ -70,7 +70,7 @@ def test_status_show_history_diff_and_stats_speak_json(archive_copy: Crawled) ->
     assert plain.stdout.splitlines()[0].split("\t")[:2] == ["source", "schedule"]
     assert "daemon: not running" in plain.stderr, "a note, not a record: stderr when not a tty"
 
-    art_id = add_revisions(archive_copy.db, archive_copy.site.url(HOSTILE_PATH))
+    art_id = add_revisions(archive_copy.url, archive_copy.site.url(HOSTILE_PATH))
     shown = json.loads(run_cli("show", "--config", cfg, str(art_id), "--json").stdout)
     assert (
         shown["id"] == art_id and shown["source"] == "gazette" and "£3.2 million" in shown["text"]

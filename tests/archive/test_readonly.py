@@ -64,6 +64,7 @@ def _in_mount(mnt: Path, src: Path, *args: str) -> subprocess.CompletedProcess[s
     )
 
 
+@pytest.mark.parametrize("crawled", ["sqlite"], indirect=True)  # a file on a volume
 def test_reading_commands_work_on_a_read_only_volume(
     readonly_mount: tuple[Path, Path], archive_copy: Crawled
 ) -> None:
@@ -90,6 +91,7 @@ def test_reading_commands_work_on_a_read_only_volume(
     assert web.stdout.count(" 200 ") == 4, web.stdout
 
 
+@pytest.mark.parametrize("crawled", ["sqlite"], indirect=True)  # a file on a volume
 def test_an_archive_that_cannot_be_read_is_one_line_exit_3(
     readonly_mount: tuple[Path, Path],
 ) -> None:
