@@ -91,8 +91,13 @@ def counts_from_stats(stats: Any) -> dict[str, int]:
 
 def describe_counts(counts: Mapping[str, Any], *, nonzero: bool = False) -> str:
     """``pages 12, new 3, updated 0, ...``: a run's counters for a log line; with ``nonzero``,
-    only those that are not 0 (``pages 12, new 3``)."""
-    return ", ".join(f"{LABELS[n]} {counts[n]}" for n in COUNTERS if counts[n] or not nonzero)
+    only those that are not 0 (``pages 12, new 3``). The page cap's count (``over cap``) is a
+    note, shown only when the cap was reached."""
+    return ", ".join(
+        f"{LABELS[n]} {counts[n]}"
+        for n in COUNTERS
+        if counts[n] or not (nonzero or n == "urls_over_cap")
+    )
 
 
 def cap_message(over_cap: int) -> str | None:

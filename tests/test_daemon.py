@@ -383,8 +383,9 @@ def test_runs_over_max_parallel_runs_wait_in_a_queue_and_all_complete(
     feed = [site.url("/feed.xml")]
     d = start_daemon(
         [
-            {"name": "first", "feeds": feed, "schedule": "*/30 * * * * *"},
-            {"name": "second", "feeds": feed, "schedule": "*/30 * * * * *"},
+            # two lists: one list twice would be written as a YAML alias, which configs refuse
+            {"name": "first", "feeds": [*feed], "schedule": "*/30 * * * * *"},
+            {"name": "second", "feeds": [*feed], "schedule": "*/30 * * * * *"},
         ],
         daemon={"max_parallel_runs": 1},
     )
