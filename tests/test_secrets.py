@@ -21,6 +21,7 @@ from common.errors import StorageError
 from storage.repository import Archive
 from tests.conftest import ROOT
 from tests.faultsrv import held_port
+from tests.services import pg_schema
 
 SECRET = "S3cret-pa55-never-shown"
 
@@ -122,8 +123,14 @@ def _postgres_up() -> bool:
 
 @pytest.mark.skipif(not _postgres_up(), reason="no PostgreSQL on 127.0.0.1:5432")
 def test_serve_masks_the_database_url_at_start_up(tmp_path: Path) -> None:
-    pytest.importorskip("psycopg")
-    url = f"postgresql+psycopg://postgres:{SECRET}@127.0.0.1:5432/test"
+    with pg_schema("nv_secret") as schema_url:  # an archive of its own (trust auth: any password)
+        url = schema_url.replace("postgres@", f"postgres:{SECRET}@", 1)
+        assert SECRET in url
+        Archive.open(url).close()  # created: serve reads an archive that exists
+        _serve_and_check(tmp_path, url)
+
+
+def _serve_and_check(tmp_path: Path, url: str) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsvault", "serve", "--port", "0", "--config"]
         + [str(_config(tmp_path, url))],
