@@ -1,4 +1,5 @@
-"""A progress bar on the terminal for long commands (``crawl``, ``reextract``), drawn by rich.
+"""A progress bar on the terminal for long commands (``crawl``, ``reextract``, ``copy``), drawn
+by rich.
 
 On a terminal, :class:`ProgressBar` shows one bar per source of a crawl (a
 :class:`crawler.extensions.Reporter`), or one bar with a known total (:meth:`ProgressBar.task`);
@@ -81,3 +82,12 @@ class ProgressBar:
             self.progress.update(tid, completed=done, counts=text)
 
         return advance
+
+    def counter(self, description: str) -> Callable[[int, str], None]:
+        """A bar without a known total (it pulses); returns ``show(done, counts_text)``."""
+        tid = self.progress.add_task(description, total=None, counts="")
+
+        def show(done: int, text: str) -> None:
+            self.progress.update(tid, completed=done, counts=text)
+
+        return show

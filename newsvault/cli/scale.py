@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -69,17 +70,34 @@ def copy(config: Config, target: str, resume: bool) -> None:
     Example:
         newsvault copy --to sqlite:///archive-copy.db
     """
-    from storage.copy import copy_archive
+    from newsvault.cli.output import use_table
 
-    def progress(table: str, rows: int) -> None:
-        click.echo(f"\r{table}: {rows} rows", err=True, nl=False)
+    if not use_table():  # not a terminal: the summary line alone
+        result = _copy(config.database, target, resume, None)
+    else:
+        from newsvault.cli.output import console
+        from newsvault.progress import ProgressBar
 
-    try:
-        result = copy_archive(config.database, target, resume=resume, progress=progress)
-    except StorageError as exc:
-        click.echo("", err=True)
-        fail(str(exc), EXIT_STORAGE)
-    click.echo("", err=True)
+        with ProgressBar(console()) as bar:
+            shown: dict[str, Callable[[int, str], None]] = {}
+
+            def progress(table: str, rows: int) -> None:
+                if table not in shown:
+                    shown[table] = bar.counter(f"copying {table}")
+                shown[table](rows, f"{rows} rows")
+
+            result = _copy(config.database, target, resume, progress)
     total = sum(result.copied.values())
     parts = ", ".join(f"{n} {c}" for n, c in result.copied.items() if c)
     click.echo(f"copied {total} rows ({parts or 'nothing new'})")
+
+
+def _copy(
+    source: str, target: str, resume: bool, progress: Callable[[str, int], None] | None
+) -> Any:
+    from storage.copy import copy_archive
+
+    try:
+        return copy_archive(source, target, resume=resume, progress=progress)
+    except StorageError as exc:
+        fail(str(exc), EXIT_STORAGE)

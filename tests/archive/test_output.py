@@ -227,6 +227,20 @@ def test_the_help_examples_work_on_the_demo_archive(tmp_path: Path) -> None:
     assert ran >= 20
 
 
+def test_copy_shows_a_progress_bar_on_a_terminal_and_one_line_elsewhere(
+    archive_copy: Crawled, tmp_path: Path
+) -> None:
+    cfg = ["--config", str(archive_copy.config)]
+    out = run_in_pty(["-m", "newsvault", "copy", *cfg, "--to", f"sqlite:///{tmp_path / 'a.db'}"])
+    assert out.returncode == 0, out.text
+    bar = [ln for ln in out.text.splitlines() if ln.startswith("copying articles")]
+    assert bar and "━" in bar[-1] and "12 rows" in bar[-1], out.text
+    plain = run_cli("copy", *cfg, "--to", f"sqlite:///{tmp_path / 'b.db'}")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stderr == "" and plain.stdout.startswith("copied "), plain.stdout
+    assert "articles 12" in plain.stdout
+
+
 def test_reextract_shows_a_progress_bar_on_a_terminal(archive_copy: Crawled) -> None:
     args = ["-m", "newsvault", "reextract", "--config", str(archive_copy.config), "--workers", "1"]
     out = run_in_pty(args)
