@@ -319,7 +319,7 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
             continue
         if any(p.search(line) for p in extra):
             continue
-        if is_boilerplate_line(line) or is_dateline(line):
+        if is_boilerplate_line(line):
             continue
         out.append(line)
     if ctx.title:
@@ -328,11 +328,16 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     # a kicker above the story ("Politics") is the name of a section the page links to
     while out and words(out[0]) <= _KICKER_WORDS and norm_line(out[0]) in ctx.links:
         out.pop(0)
+    # datelines and bylines belong to the story's head or foot; a date line inside the text
+    # (a table row, a reference, a timeline entry) is the article's own
     n = len(out)
     out = [
         ln
         for i, ln in enumerate(out)
-        if not ((i < ctx.edge_lines or i >= n - ctx.edge_lines) and is_byline(ln, ctx.authors))
+        if not (
+            (i < ctx.edge_lines or i >= n - ctx.edge_lines)
+            and (is_dateline(ln) or is_byline(ln, ctx.authors))
+        )
     ]
     if ctx.links:
         out = _drop_link_runs(out, ctx)

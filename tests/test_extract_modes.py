@@ -150,3 +150,18 @@ def test_home_page_of_headlines_is_still_a_listing() -> None:
     )
     with pytest.raises(NotAnArticle):
         extract_article(_page(f"<main><ul>{links}</ul></main>"), "https://harbour-diary.example/")
+
+
+def test_date_lines_inside_the_text_are_kept_and_the_dateline_dropped() -> None:
+    """A dateline heads the story and is dropped; a date line in the middle of the text (a
+    timeline entry, a table row) is the article's own and stays (precision pass recall loss)."""
+    middle = "".join(f"<p>{s} (part {i}).</p>" for i, s in enumerate(_SENTENCES[:3]))
+    rest = "".join(f"<p>{s} (part {i}).</p>" for i, s in enumerate(_SENTENCES[3:], 3))
+    page = _page(
+        "<article><h1>Ferry timetable changes</h1><p>Published 4 March 2024</p>"
+        f"{middle}<p>12 April 2024</p><p>3 May 2024, 14:00</p>{rest}</article>"
+    )
+    text = extract_article(page, URL).text
+    assert "Published 4 March 2024" not in text
+    assert "12 April 2024" in text and "3 May 2024, 14:00" in text
+    assert _SENTENCES[0] in text and _SENTENCES[5] in text
