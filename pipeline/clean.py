@@ -198,9 +198,13 @@ def running_words(tree: HtmlElement) -> int:
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
-    """Normalised texts of the page's links (four characters or more)."""
+    """Normalised texts of the page's links (four characters or more). Links to a place on the
+    same page (``href="#..."``, a table of contents) are left out: their texts are the article's
+    own headings, not links away from it."""
     out = set()
     for a in tree.iter("a"):
+        if (a.get("href") or "").lstrip().startswith("#"):
+            continue
         t = norm_line(a.text_content())
         if len(t) >= 4:
             out.add(t)

@@ -165,3 +165,22 @@ def test_date_lines_inside_the_text_are_kept_and_the_dateline_dropped() -> None:
     assert "Published 4 March 2024" not in text
     assert "12 April 2024" in text and "3 May 2024, 14:00" in text
     assert _SENTENCES[0] in text and _SENTENCES[5] in text
+
+
+def test_headings_named_in_a_table_of_contents_are_kept() -> None:
+    """A table of contents links to the article's own headings (``href="#..."``): those texts are
+    not links away from the page, so a run of such headings is not cut as a link run."""
+    toc = (
+        "<nav class='toc'><ul><li><a href='#changes'>What changes this winter</a></li>"
+        "<li><a href='#morning'>Morning crossings from the quay</a></li>"
+        "<li><a href='#fares'>Fares for island residents</a></li></ul></nav>"
+    )
+    page = _page(
+        f"<article><h1>Ferry timetable changes</h1>{toc}{_paras(2)}"
+        "<h2 id='changes'>What changes this winter</h2>"
+        "<h3 id='morning'>Morning crossings from the quay</h3>"
+        f"{_paras(2)}<h2 id='fares'>Fares for island residents</h2>{_paras(2)}</article>"
+    )
+    text = extract_article(page, URL).text
+    assert "What changes this winter" in text
+    assert "Morning crossings from the quay" in text
