@@ -22,7 +22,7 @@ from functools import lru_cache
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.boilerplate import is_boilerplate_line, is_byline, is_dateline
+from pipeline.boilerplate import is_boilerplate_line, is_byline, is_dateline, is_keyword_list
 
 __all__ = [
     "LineContext",
@@ -332,15 +332,15 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     # a kicker above the story ("Politics") is the name of a section the page links to
     while out and words(out[0]) <= _KICKER_WORDS and norm_line(out[0]) in ctx.links:
         out.pop(0)
-    # datelines and bylines belong to the story's head or foot; a date line inside the text
-    # (a table row, a reference, a timeline entry) is the article's own
+    # datelines, bylines and tag lines belong to the story's head or foot; a date line or a
+    # comma list inside the text (a table row, a timeline entry, a list) is the article's own
     n = len(out)
     out = [
         ln
         for i, ln in enumerate(out)
         if not (
             (i < ctx.edge_lines or i >= n - ctx.edge_lines)
-            and (is_dateline(ln) or is_byline(ln, ctx.authors))
+            and (is_dateline(ln) or is_byline(ln, ctx.authors) or is_keyword_list(ln))
         )
     ]
     if ctx.links:

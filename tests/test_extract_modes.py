@@ -184,3 +184,23 @@ def test_headings_named_in_a_table_of_contents_are_kept() -> None:
     text = extract_article(page, URL).text
     assert "What changes this winter" in text
     assert "Morning crossings from the quay" in text
+
+
+def test_comma_lists_inside_the_text_are_kept_and_the_tag_line_dropped() -> None:
+    """A run of short comma-separated words at the story's foot is a tag line; inside the text
+    the same shape is a real list ("Snacks: crisps, apples, ...") and stays."""
+    items = (
+        "<ul><li>Snacks: crisps, apples, flapjacks, sandwiches, oatcakes, etc.</li>"
+        "<li>Drinks: tea, coffee, hot chocolate, squash, bottled water, etc.</li></ul>"
+    )
+    page = _page(
+        f"<article><h1>Ferry timetable changes</h1>{_paras(3)}"
+        f"<p>The new café on the upper deck will sell:</p>{items}"
+        + "".join(f"<p>{s} (after the list).</p>" for s in _SENTENCES[3:])
+        + "<p>ferries, harbour, timetable, island, council, fares, pontoon, dredging</p>"
+        "</article>"
+    )
+    text = extract_article(page, URL).text
+    assert "Snacks: crisps, apples, flapjacks" in text
+    assert "Drinks: tea, coffee, hot chocolate" in text
+    assert "ferries, harbour, timetable" not in text
