@@ -20,6 +20,7 @@ __all__ = [
     "BOILERPLATE_PREFIXES",
     "BOILERPLATE_WHOLE",
     "is_boilerplate_line",
+    "is_keyword_list",
     "is_byline",
     "is_dateline",
 ]
@@ -221,8 +222,11 @@ def _is_signup_line(core: str, n_words: int) -> bool:
     )
 
 
-def _is_keyword_list(core: str) -> bool:
-    """A comma-separated run of short lower-case keywords ("tag a, tag b, tag c, ...")."""
+def is_keyword_list(line: str) -> bool:
+    """A comma-separated run of short lower-case keywords ("tag a, tag b, tag c, ..."). Only
+    template text at a story's head or foot (a tag line); inside the text it is a real list
+    ("Legumes: peas, lentils, beans"), so :func:`is_boilerplate_line` does not include it."""
+    core = _trim(" ".join(line.split()))
     items = [i.strip() for i in re.split(r"[,;，、]", core)]
     if len(items) < _MIN_KEYWORDS or core.endswith("."):
         return False
@@ -244,7 +248,6 @@ def is_boilerplate_line(line: str) -> bool:
     return (
         _is_contact_line(core, n_words)
         or _is_signup_line(core, n_words)
-        or _is_keyword_list(core)
     )
 
 

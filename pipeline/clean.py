@@ -22,7 +22,7 @@ from functools import lru_cache
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.boilerplate import is_boilerplate_line, is_byline, is_dateline
+from pipeline.boilerplate import is_boilerplate_line, is_byline, is_dateline, is_keyword_list
 
 __all__ = [
     "LineContext",
@@ -198,9 +198,13 @@ def running_words(tree: HtmlElement) -> int:
 
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
-    """Normalised texts of the page's links (four characters or more)."""
+    """Normalised texts of the page's links (four characters or more). Links to a place on the
+    same page (``href="#..."``, a table of contents) are left out: their texts are the article's
+    own headings, not links away from it."""
     out = set()
     for a in tree.iter("a"):
+        if (a.get("href") or "").lstrip().startswith("#"):
+            continue
         t = norm_line(a.text_content())
         if len(t) >= 4:
             out.add(t)
@@ -319,7 +323,7 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
             continue
         if any(p.search(line) for p in extra):
             continue
-        if is_boilerplate_line(line) or is_dateline(line):
+        if is_boilerplate_line(line):
             continue
         out.append(line)
     if ctx.title:
@@ -328,11 +332,16 @@ def clean_lines(lines: Iterable[str], ctx: LineContext) -> list[str]:
     # a kicker above the story ("Politics") is the name of a section the page links to
     while out and words(out[0]) <= _KICKER_WORDS and norm_line(out[0]) in ctx.links:
         out.pop(0)
+    # datelines, bylines and tag lines belong to the story's head or foot; a date line or a
+    # comma list inside the text (a table row, a timeline entry, a list) is the article's own
     n = len(out)
     out = [
         ln
         for i, ln in enumerate(out)
-        if not ((i < ctx.edge_lines or i >= n - ctx.edge_lines) and is_byline(ln, ctx.authors))
+        if not (
+            (i < ctx.edge_lines or i >= n - ctx.edge_lines)
+            and (is_dateline(ln) or is_byline(ln, ctx.authors) or is_keyword_list(ln))
+        )
     ]
     if ctx.links:
         out = _drop_link_runs(out, ctx)

@@ -150,3 +150,57 @@ def test_home_page_of_headlines_is_still_a_listing() -> None:
     )
     with pytest.raises(NotAnArticle):
         extract_article(_page(f"<main><ul>{links}</ul></main>"), "https://harbour-diary.example/")
+
+
+def test_date_lines_inside_the_text_are_kept_and_the_dateline_dropped() -> None:
+    """A dateline heads the story and is dropped; a date line in the middle of the text (a
+    timeline entry, a table row) is the article's own and stays (precision pass recall loss)."""
+    middle = "".join(f"<p>{s} (part {i}).</p>" for i, s in enumerate(_SENTENCES[:3]))
+    rest = "".join(f"<p>{s} (part {i}).</p>" for i, s in enumerate(_SENTENCES[3:], 3))
+    page = _page(
+        "<article><h1>Ferry timetable changes</h1><p>Published 4 March 2024</p>"
+        f"{middle}<p>12 April 2024</p><p>3 May 2024, 14:00</p>{rest}</article>"
+    )
+    text = extract_article(page, URL).text
+    assert "Published 4 March 2024" not in text
+    assert "12 April 2024" in text and "3 May 2024, 14:00" in text
+    assert _SENTENCES[0] in text and _SENTENCES[5] in text
+
+
+def test_headings_named_in_a_table_of_contents_are_kept() -> None:
+    """A table of contents links to the article's own headings (``href="#..."``): those texts are
+    not links away from the page, so a run of such headings is not cut as a link run."""
+    toc = (
+        "<nav class='toc'><ul><li><a href='#changes'>What changes this winter</a></li>"
+        "<li><a href='#morning'>Morning crossings from the quay</a></li>"
+        "<li><a href='#fares'>Fares for island residents</a></li></ul></nav>"
+    )
+    page = _page(
+        f"<article><h1>Ferry timetable changes</h1>{toc}{_paras(2)}"
+        "<h2 id='changes'>What changes this winter</h2>"
+        "<h3 id='morning'>Morning crossings from the quay</h3>"
+        f"{_paras(2)}<h2 id='fares'>Fares for island residents</h2>{_paras(2)}</article>"
+    )
+    text = extract_article(page, URL).text
+    assert "What changes this winter" in text
+    assert "Morning crossings from the quay" in text
+
+
+def test_comma_lists_inside_the_text_are_kept_and_the_tag_line_dropped() -> None:
+    """A run of short comma-separated words at the story's foot is a tag line; inside the text
+    the same shape is a real list ("Snacks: crisps, apples, ...") and stays."""
+    items = (
+        "<ul><li>Snacks: crisps, apples, flapjacks, sandwiches, oatcakes, etc.</li>"
+        "<li>Drinks: tea, coffee, hot chocolate, squash, bottled water, etc.</li></ul>"
+    )
+    page = _page(
+        f"<article><h1>Ferry timetable changes</h1>{_paras(3)}"
+        f"<p>The new café on the upper deck will sell:</p>{items}"
+        + "".join(f"<p>{s} (after the list).</p>" for s in _SENTENCES[3:])
+        + "<p>ferries, harbour, timetable, island, council, fares, pontoon, dredging</p>"
+        "</article>"
+    )
+    text = extract_article(page, URL).text
+    assert "Snacks: crisps, apples, flapjacks" in text
+    assert "Drinks: tea, coffee, hot chocolate" in text
+    assert "ferries, harbour, timetable" not in text
