@@ -34,6 +34,7 @@ __all__ = [
     "paragraphs",
     "prune_tree",
     "running_words",
+    "shingles",
     "unwrap_layout_tables",
     "words",
 ]
@@ -259,7 +260,9 @@ def _drop_link_runs(lines: list[str], ctx: LineContext) -> list[str]:
     return [line for line, k in zip(lines, keep, strict=True) if k]
 
 
-def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    """The text's overlapping runs of ``n`` lower-cased words (one shorter run for a short
+    text), to tell how much of one text another holds."""
     toks = _WORD.findall(text.casefold())
     if len(toks) < n:
         return {tuple(toks)} if toks else set()
@@ -268,8 +271,8 @@ def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
 
 def _agree_with_structured(lines: list[str], body: str) -> list[str]:
     """Where JSON-LD/microdata give the whole article, drop lines it does not contain."""
-    ref = _shingles(body)
-    per_line = [_shingles(line) for line in lines]
+    ref = shingles(body)
+    per_line = [shingles(line) for line in lines]
     total = sum(len(s) for s in per_line)
     inside = sum(len(s & ref) for s in per_line)
     if not total or not ref or inside < 0.75 * total or len(ref) < 0.8 * total:

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from common.errors import ExtractionError, NotAnArticle
+from pipeline.agree import add_from_second, readability_lines
 from pipeline.clean import (
     LineContext,
     clean_lines,
@@ -243,6 +244,10 @@ def _repetitive(lines: list[str]) -> bool:
     return repeated > _MAX_REPEATED_SHARE * max(1, total)
 
 
+def _doubtful(lines: list[str], running: int) -> bool:
+    return True
+
+
 def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     from common.decode import decode_page
 
@@ -278,6 +283,10 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         lines_again = drop_added_teasers(lines, clean_lines(raw_again, ctx), boxes)
         if words(" ".join(lines_again)) > words(" ".join(lines)) and not _repetitive(lines_again):
             raw, lines, blocks = raw_again, lines_again, blocks_again
+    if _doubtful(lines, running):
+        second = _parse(html)
+        _prepare(second, opts, wall)
+        lines = add_from_second(lines, readability_lines(second, url), ctx)
     listing = signals.listing_url
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
