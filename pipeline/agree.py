@@ -66,13 +66,16 @@ _SPACE = re.compile(r"\s+")
 def readability_lines(tree: HtmlElement, url: str) -> list[tuple[str, str]]:
     """readability-lxml's article text of ``tree`` (which it changes: pass a copy you do not
     need), one block a line, each with its kind (HEADING, ITEM, TEXT); list items written as
-    ``- item``, the way trafilatura writes them."""
+    ``- item``, the way trafilatura writes them. A page it cannot read gives no lines."""
     from readability import Document  # the second extractor, loaded only where it runs
 
-    summary = Document(tree, url=url or None).summary(html_partial=True)
-    if not summary or not summary.strip():
-        return []
-    root = fragment_fromstring(summary, create_parent="div")
+    try:
+        summary = Document(tree, url=url or None).summary(html_partial=True)
+        if not summary or not summary.strip():
+            return []
+        root = fragment_fromstring(summary, create_parent="div")
+    except Exception:  # readability-lxml asserts and raises many types on odd pages
+        return []  # no evidence, and our own extraction stands as it is
     out: list[tuple[str, str]] = []
     _walk(root, out, [], TEXT)
     return [(k, t) for k, t in ((k, _SPACE.sub(" ", x).strip()) for k, x in out) if _has_words(t)]

@@ -8,12 +8,14 @@ in a worker process.
 The steps: decode bytes (:mod:`common.decode`), parse, read metadata and JSON-LD/microdata
 (:mod:`pipeline.structured`), prune widgets and unwrap layout tables (:mod:`pipeline.clean`), run
 trafilatura once in precision mode (again in balanced mode with its fallbacks if that gives no
-usable text), then filter its lines (:func:`pipeline.clean.clean_lines`).
+usable text), then filter its lines (:func:`pipeline.clean.clean_lines`) and add the lines of
+a second extractor that agree with it (:mod:`pipeline.agree`).
 """
 
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -244,10 +246,6 @@ def _repetitive(lines: list[str]) -> bool:
     return repeated > _MAX_REPEATED_SHARE * max(1, total)
 
 
-def _doubtful(lines: list[str], running: int) -> bool:
-    return True
-
-
 def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     from common.decode import decode_page
 
@@ -272,6 +270,9 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     )
     _prepare(tree, opts, wall)
     running = running_words(tree)
+    # the second extractor reads a copy: trafilatura changes the tree it is given (a copy costs
+    # a tenth of parsing the page again)
+    second = readability_lines(deepcopy(tree), url)
     raw, blocks = _body_lines(tree, url, precision=True, fast=True)
     lines = clean_lines(raw, ctx)
     if not _usable(lines, opts, running):
@@ -283,10 +284,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         lines_again = drop_added_teasers(lines, clean_lines(raw_again, ctx), boxes)
         if words(" ".join(lines_again)) > words(" ".join(lines)) and not _repetitive(lines_again):
             raw, lines, blocks = raw_again, lines_again, blocks_again
-    if _doubtful(lines, running):
-        second = _parse(html)
-        _prepare(second, opts, wall)
-        lines = add_from_second(lines, readability_lines(second, url), ctx)
+    lines = add_from_second(lines, second, ctx)
     listing = signals.listing_url
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))

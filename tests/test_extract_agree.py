@@ -93,3 +93,7 @@ def test_readability_lines_leave_out_captions_code_and_tables() -> None:
     assert _A in text and _D in text
     for gone in ("photographed", "Passengers boarding", "timetable =", "07:00"):
         assert gone not in text
+
+
+def test_a_page_the_second_extractor_cannot_read_gives_no_lines() -> None:
+    assert readability_lines(fromstring("<html></html>"), "") == []
