@@ -49,8 +49,8 @@ _SKIP_TAGS = frozenset((
 # class/id words of the blocks around the story that readability keeps with it: captions and
 # credits, galleries and slide rails, promotions, sharing and newsletter boxes, bylines
 _NOT_TEXT = re.compile(
-    r"caption|credit|image|photo|gallery|slide|swiper|carousel|rail|promo|related|trending|"
-    r"video|newsletter|signup|subscribe|advert|sponsor|share|social|byline|author|toolbar|"
+    r"caption|credit|gallery|slide|swiper|carousel|rail|promo|related|trending|"
+    r"newsletter|signup|subscribe|advert|sponsor|share|social|byline|author|toolbar|"
     r"breadcrumb|meta|tags?(?![a-z])",
     re.IGNORECASE,
 )

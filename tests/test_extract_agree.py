@@ -97,3 +97,12 @@ def test_readability_lines_leave_out_captions_code_and_tables() -> None:
 
 def test_a_page_the_second_extractor_cannot_read_gives_no_lines() -> None:
     assert readability_lines(fromstring("<html></html>"), "") == []
+
+
+def test_a_block_named_after_its_picture_is_still_read() -> None:
+    """Only caption and credit names mark a caption: a text block beside a picture (class
+    "media-text", "image-block") is part of the story."""
+    tree = fromstring(_page(
+        f"<p>{_A}</p><div class='media-text image-block'><p>{_B}</p></div><p>{_C}</p><p>{_D}</p>"
+    ))
+    assert (TEXT, _B) in readability_lines(tree, "")
