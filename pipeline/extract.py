@@ -204,16 +204,14 @@ def _prepare(tree: HtmlElement, opts: ExtractOptions, wall: Paywall) -> None:
     unwrap_layout_tables(tree)
 
 
-def _body_lines(
-    tree: HtmlElement, url: str, precision: bool, fast: bool
-) -> tuple[list[str], Any]:
-    """trafilatura's text of the prepared tree, as non-empty lines, and its Markdown blocks."""
-    links = page_links(tree, url)
+def _body_lines(tree: HtmlElement, url: str, precision: bool, fast: bool) -> tuple[list[str], Any]:
+    """trafilatura's text of the prepared tree, as non-empty lines, and its XML body (for the
+    Markdown, made only for the pass that is kept)."""
     doc = _trafilatura_doc(tree, url, precision=precision, fast=fast)
     if not doc:
-        return [], []
+        return [], None
     lines = [line for line in str(doc.text or "").splitlines() if line.strip()]
-    return lines, markdown_blocks(doc.body, links)
+    return lines, doc.body
 
 
 def _usable(lines: list[str], opts: ExtractOptions, running: int) -> bool:
@@ -267,17 +265,18 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     )
     _prepare(tree, opts, wall)
     running = running_words(tree)
-    raw, blocks = _body_lines(tree, url, precision=True, fast=True)
+    links = page_links(tree, url)  # the retry's tree is prepared the same: same links
+    raw, body = _body_lines(tree, url, precision=True, fast=True)
     lines = clean_lines(raw, ctx)
     if not _usable(lines, opts, running):
         # precision mode sometimes keeps only a paywall, a notice or the first section: try its
         # balanced mode once (trafilatura changes the tree it is given, so parse again)
         again = _parse(html)
         _prepare(again, opts, wall)
-        raw_again, blocks_again = _body_lines(again, url, precision=False, fast=False)
+        raw_again, body_again = _body_lines(again, url, precision=False, fast=False)
         lines_again = drop_added_teasers(lines, clean_lines(raw_again, ctx), boxes)
         if words(" ".join(lines_again)) > words(" ".join(lines)) and not _repetitive(lines_again):
-            raw, lines, blocks = raw_again, lines_again, blocks_again
+            raw, lines, body = raw_again, lines_again, body_again
     listing = signals.listing_url
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
@@ -300,7 +299,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         raise NotAnArticle("the page is a listing or search page")
     if login and n_words < _LOGIN_MAX_WORDS and not article_markup:
         raise NotAnArticle("the page is a login form")
-    markdown = article_markdown(blocks, lines)
+    markdown = article_markdown(markdown_blocks(body, links), lines)
     return Article(url=url, text=text, markdown=markdown, paywalled=wall.paywalled, **fields)
 
 

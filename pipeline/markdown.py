@@ -91,10 +91,10 @@ def _plain(el: Any) -> str:
 
 
 def _link(md: str, links: list[tuple[str, str]], used: set[int]) -> str:
-    for i, (text, href) in enumerate(links):
+    """``md`` with the first occurrence of each unused link's (escaped) text linked."""
+    for i, (esc, href) in enumerate(links):
         if i in used:
             continue
-        esc = escape(text)
         at = md.find(esc)
         if at < 0 or "](" in md[max(0, at - 2) : at + len(esc) + 2]:
             continue
@@ -107,7 +107,7 @@ def markdown_blocks(body: Any, links: Sequence[tuple[str, str]] = ()) -> list[Bl
     """The Markdown blocks of trafilatura's XML ``body``, in order."""
     if body is None:
         return []
-    pending = list(links)
+    pending = [(escape(text), href) for text, href in links]  # escaped once, not once per block
     used: set[int] = set()
     out: list[Block] = []
     group = 0
