@@ -34,7 +34,14 @@ from pipeline.clean import (
     words,
 )
 from pipeline.markdown import article_markdown, markdown_blocks, page_links
-from pipeline.metadata import TAG_SPLIT, clean_title, iso_date, published_date, split_list
+from pipeline.metadata import (
+    TAG_SPLIT,
+    clean_title,
+    find_date,
+    iso_date,
+    published_date,
+    split_list,
+)
 from pipeline.pagetype import (
     drop_added_teasers,
     drop_teasers,
@@ -121,13 +128,12 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool, fast: bool) -
     )
 
 
-def _metadata(tree: HtmlElement, url: str) -> Any:
+def _metadata(tree: HtmlElement, url: str, language: str | None) -> Any:
     """trafilatura's metadata steps that pay for themselves: meta tags, JSON-LD, title, date.
 
     (Its full ``extract_metadata`` also searches the body for tags and licences, which costs
     much of the extraction time for fields we do not keep.)
     """
-    from htmldate import find_date  # trafilatura's own date finder
     from trafilatura.metadata import (
         Document,
         examine_meta,
@@ -135,7 +141,6 @@ def _metadata(tree: HtmlElement, url: str) -> Any:
         extract_meta_json,
         extract_title,
     )
-    from trafilatura.settings import set_date_params
 
     try:
         meta = extract_meta_json(tree, examine_meta(tree))
@@ -143,7 +148,7 @@ def _metadata(tree: HtmlElement, url: str) -> Any:
             meta.title = extract_title(tree)
         if not meta.author:
             meta.author = extract_author(tree)
-        meta.date = find_date(tree, **{**set_date_params(True), "url": url})
+        meta.date = find_date(tree, url, language)  # htmldate's, as trafilatura's
     except Exception:  # trafilatura's metadata helpers are not hardened against odd pages
         meta = Document()
     return meta
@@ -176,7 +181,8 @@ def _parse(html: str) -> HtmlElement:
 
 def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str, Any]:
     """The Article's metadata fields, read from the untouched tree."""
-    meta = _metadata(tree, url)
+    language = info.language or first_text(tree, "/html/@lang")
+    meta = _metadata(tree, url, language)
     canonical = first_text(tree, '//link[@rel="canonical"]/@href')
     return {
         "title": clean_title((meta.title or info.headline or "").strip(), tree),
@@ -187,7 +193,7 @@ def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str,
         ),
         "modified_at": iso_date(info.modified)
         or iso_date(first_text(tree, _MODIFIED_META)),
-        "language": info.language or first_text(tree, "/html/@lang"),
+        "language": language,
         "site_name": meta.sitename or None,
         "description": meta.description or None,
         "tags": tuple(dict.fromkeys(split_list(meta.tags, TAG_SPLIT)
