@@ -147,6 +147,9 @@ def scrapy_settings(
         "TWISTED_DNS_RESOLVER": "crawler.middlewares.SafeResolver",
         "DOWNLOADER_MIDDLEWARES_BASE": _base("DOWNLOADER_MIDDLEWARES_BASE"),
         "EXTENSIONS_BASE": _base("EXTENSIONS_BASE"),
+        # http(s) only (SafetyMiddleware refuses other schemes): no S3, FTP, file or data
+        # handler is imported
+        "DOWNLOAD_HANDLERS": {"s3": None, "ftp": None, "file": None, "data": None},
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.SafetyMiddleware": 50,
             "crawler.politeness.CrawlDelayMiddleware": 60,

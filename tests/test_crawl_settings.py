@@ -40,6 +40,8 @@ from crawler.spiders.news import NewsSpider
 config = parse_config({"sources": [{"name": "s", "feeds": ["http://x.example/f"]}]})
 crawler = get_crawler(NewsSpider, settings_dict=scrapy_settings(config, progress_interval=2))
 crawler._apply_settings()
+from scrapy.core.downloader.handlers import DownloadHandlers
+DownloadHandlers(crawler)
 print(" ".join(sorted(sys.modules)))
 """
 
@@ -57,6 +59,8 @@ def test_components_switched_off_are_not_even_imported() -> None:
         "scrapy.downloadermiddlewares.offsite",
         "scrapy.downloadermiddlewares.httpauth",
         "scrapy.downloadermiddlewares.httpcache",
+        "scrapy.core.downloader.handlers.s3",
+        "scrapy.core.downloader.handlers.ftp",
     ):
         assert module not in out, module
     assert "scrapy.extensions.corestats" in out
