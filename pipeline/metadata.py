@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -103,6 +104,9 @@ _DATEPARSER_SETTINGS = {
 }
 _LANG_CODE = re.compile(r"[a-z]{2,3}")
 _date_language: list[str | None] = [None]  # the language htmldate's date cache was filled for
+# rendered pages are extracted in threads: one page's parser and cache at a time (htmldate holds
+# the GIL throughout, so this costs no parallelism)
+_DATE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=64)
@@ -137,9 +141,10 @@ def find_date(tree: HtmlElement, url: str, language: str | None) -> str | None:
 
     code = _language_code(language)
     parser = _date_parser(code)
-    if code != _date_language[0]:  # its cache of parsed strings holds another language's
-        hx.try_date_expr.cache_clear()
-        _date_language[0] = code
-    # htmldate looks its parser up by this name at each use
-    setattr(hx, "get_external_parser", lambda: parser)  # noqa: B010 - typed as an lru_cache
-    return htmldate_find_date(tree, **{**set_date_params(True), "url": url})
+    with _DATE_LOCK:
+        if code != _date_language[0]:  # its cache of parsed strings holds another language's
+            hx.try_date_expr.cache_clear()
+            _date_language[0] = code
+        # htmldate looks its parser up by this name at each use
+        setattr(hx, "get_external_parser", lambda: parser)  # noqa: B010 - typed as an lru_cache
+        return htmldate_find_date(tree, **{**set_date_params(True), "url": url})

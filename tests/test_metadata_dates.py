@@ -49,3 +49,22 @@ def test_dateparser_loads_two_languages_not_all_of_them() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert 1 <= int(out.stdout.strip()) <= 2
+
+
+def test_pages_in_different_languages_read_in_threads_keep_their_own_dates() -> None:
+    # rendered pages are extracted in threads (pipeline.render): each page's date is read
+    # with its own language, whatever the other threads are reading
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [
+        ("es", "1 de diciembre de 2017 3:00", "2017-12-01"),
+        ("en", "Dec. 19, 2025", "2025-12-19"),
+    ]
+
+    def read(i: int) -> bool:
+        lang, when, want = pages[i % 2]
+        tree = lxml_html.fromstring(_page(lang, when))
+        return find_date(tree, f"http://example.test/{i}", lang) == want
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(read, range(40)))
