@@ -21,7 +21,6 @@ Example::
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +29,7 @@ from typing import Any
 
 from common.decode import decode_page
 from pipeline.extract import ExtractOptions, extract_article
+from pipeline.extract_worker import extraction_executor
 from pipeline.records import article_record
 from storage.articles import Reextracted
 from storage.records import header_value
@@ -96,7 +96,6 @@ def reextract(
 
     result = ReextractResult()
     workers = workers or os.cpu_count() or 1
-    ctx = multiprocessing.get_context("forkserver")
 
     def jobs(rows: list[tuple[dict[str, Any], str, dict[str, Any], bytes | None]]) -> list[_Job]:
         out = []
@@ -109,7 +108,7 @@ def reextract(
             out.append(_Job(art["id"], art["source"], art["url"], url, ctype, body, opts))
         return out
 
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with extraction_executor(workers) as pool:
         rows: list[tuple[dict[str, Any], str, dict[str, Any], bytes | None]] = []
         for row in iter_latest_bodies(archive.engine, sources, batch=batch):
             rows.append(row)

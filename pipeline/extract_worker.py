@@ -10,8 +10,11 @@ writing, not on CPU-heavy work.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import time
 from collections.abc import MutableSequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from common.decode import decode_page
@@ -25,6 +28,7 @@ __all__ = [
     "PageResult",
     "extract_page",
     "extract_timed",
+    "extraction_executor",
     "init_worker",
     "warm_up",
 ]
@@ -62,7 +66,28 @@ def extract_page(body: bytes, encoding: str | None, url: str, opts: ExtractOptio
 _STARTS: MutableSequence[float] | None = None
 
 
-def init_worker(starts: MutableSequence[float]) -> None:
+def _preload() -> list[str]:
+    """Modules the forkserver imports once for all workers: the extraction modules, and the
+    main module's. (Every worker runs the main module again, ``-m newsvault`` included; with
+    its imports already loaded that costs nothing, otherwise each worker imports the CLI's.)"""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    main = [spec.name] if spec is not None and spec.name else []
+    return ["__main__", *main, *PRELOAD]
+
+
+def extraction_executor(
+    workers: int, starts: MutableSequence[float] | None = None
+) -> ProcessPoolExecutor:
+    """The one way to start extraction processes (a crawl's pool, ``reextract``'s): forked warm
+    from a forkserver that dies with its parent, each worker dying with the forkserver, so a
+    SIGKILLed parent leaves no process behind. ``starts`` is the pool's shared start-time array
+    (:func:`extract_timed`), if it has one."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_preload())  # workers fork warm: imports done once
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(starts,))
+
+
+def init_worker(starts: MutableSequence[float] | None) -> None:
     """Pool initializer: die with the forkserver (which dies with the crawl), keep the shared
     start-time array."""
     global _STARTS

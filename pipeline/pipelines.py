@@ -19,9 +19,8 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
-import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ from common.runs import cap_message, count, count_outcome, counts_from_stats, ru
 from common.urls import canonical_url, prefer_canonical
 from crawler.items import NOT_ARTICLE, AliasItem, ArticleItem, FailureItem, NotModifiedItem
 from pipeline.extract import Article, ExtractOptions
-from pipeline.extract_worker import PRELOAD, PageResult, extract_page, extract_timed, init_worker
+from pipeline.extract_worker import PageResult, extract_page, extract_timed, extraction_executor
 from pipeline.records import article_record
 from pipeline.render import RenderItem, render_mode
 
@@ -75,15 +74,6 @@ class Extracted:
     rendered: bytes | None = None  # the DOM the article was extracted from, if rendered
 
 
-def _preload() -> list[str]:
-    """Modules the forkserver imports once for all workers: the extraction modules, and the
-    main module's. (Every worker runs the main module again, ``-m newsvault`` included; with
-    its imports already loaded that costs nothing, otherwise each worker imports the CLI's.)"""
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    main = [spec.name] if spec is not None and spec.name else []
-    return ["__main__", *main, *PRELOAD]
-
-
 def extract_options(source: Source) -> ExtractOptions:
     c = source.clean
     return ExtractOptions(drop_xpaths=c.drop_xpaths, drop_css=c.drop_css, drop_lines=c.drop_lines)
@@ -114,26 +104,30 @@ class ExtractionPool:
         self._free_slots = list(range(self._slots))
         self._busy: asyncio.Semaphore | None = None
         self._starts: Any = None  # the pool's shared start-time array
-        self.executor: Executor = self._new_executor()
+        # started on first use: a crawl that extracts nothing (all pages known) starts no
+        # process at all (the executor starts multiprocessing's resource tracker at once)
+        self._executor: Executor | None = None
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = self._new_executor()
+        return self._executor
 
     def _new_executor(self) -> Executor:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_preload())  # workers fork warm: imports done once
-        self._starts = ctx.RawArray("d", self._slots)
-        return ProcessPoolExecutor(
-            self.workers, mp_context=ctx, initializer=init_worker, initargs=(self._starts,)
-        )
+        self._starts = multiprocessing.get_context("forkserver").RawArray("d", self._slots)
+        return extraction_executor(self.workers, self._starts)
 
     def _replace(self, broken: Executor) -> bool:
         """Kill ``broken``'s workers (one may be stuck in a page) and start a fresh pool.
         False when another page already replaced it."""
-        if self.executor is not broken:
+        if self._executor is not broken:
             return False
         self.restarts += 1
         for proc in list(getattr(broken, "_processes", {}).values()):
             proc.kill()
         broken.shutdown(wait=False, cancel_futures=True)
-        self.executor = self._new_executor()
+        self._executor = self._new_executor()
         return True
 
     def release(self) -> None:
@@ -144,7 +138,8 @@ class ExtractionPool:
             return
         if _SHARED_POOL is self:
             _SHARED_POOL = None
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def extract(
         self, page: ArticleItem, opts: ExtractOptions, timeout: float, stats: Any

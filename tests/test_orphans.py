@@ -116,6 +116,42 @@ def test_a_crawl_killed_at_random_moments_leaves_no_process(
     assert saw_workers, "the crawl was never killed while its extraction pool was up"
 
 
+def test_a_reextract_killed_with_its_pool_up_leaves_no_process(
+    big_site: LocalSite, tmp_path: Path
+) -> None:
+    """``reextract`` runs its own extraction pool: a SIGKILL of it must take the pool along."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'archive.db'}",
+                "crawl": {"allow_private_networks": True, "download_delay": 0},
+                "sources": [{"name": "big", "sitemaps": [big_site.url("/sitemap_index.xml")]}],
+            }
+        )
+    )
+    crawl = subprocess.run(
+        [sys.executable, "-m", "newsvault", "crawl", "--config", str(config)],
+        cwd=ROOT, capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    saw_pool = 0
+    for _ in range(2):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "newsvault", "reextract", "--config", str(config)],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(session_processes(proc.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        before, left = _kill_and_check(proc)
+        saw_pool += len(before) >= 4
+        assert not left, f"left after SIGKILL of reextract {proc.pid}: {left} (had {before})"
+    assert saw_pool, "reextract was never killed while its pool was up"
+
+
 def test_die_with_parent_kills_a_child_when_its_parent_is_killed(tmp_path: Path) -> None:
     pidfile = tmp_path / "grandchild.pid"
     grandchild = tmp_path / "grandchild.py"
