@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,11 +14,12 @@ from common.dates import utcnow
 from newsvault.sitesrv import LocalSite
 from storage.repository import Archive
 from storage.runlog import RunLog, pid_alive
+from tests.services import rows, sql
 
 
 @pytest.fixture
-def archive(db_path: Path) -> Iterator[Archive]:
-    a = Archive.open(f"sqlite:///{db_path}")
+def archive(database_url: str) -> Iterator[Archive]:
+    a = Archive.open(database_url)
     yield a
     a.close()
 
@@ -70,7 +69,7 @@ def test_a_dead_holder_on_this_host_is_taken_over_and_its_run_interrupted(
 
 
 def test_another_hosts_lock_goes_stale_only_when_its_heartbeat_stops(
-    archive: Archive, db_path: Path
+    archive: Archive, database_url: str
 ) -> None:
     other = RunLog(archive, pid=1, hostname="elsewhere.example")
     me = RunLog(archive)
@@ -78,7 +77,7 @@ def test_another_hosts_lock_goes_stale_only_when_its_heartbeat_stops(
     assert me.acquire("gazette", stale_after=300) is not None, "a pid elsewhere is not checked"
     assert other.heartbeat("gazette") is True
     old = (utcnow() - timedelta(seconds=600)).replace(tzinfo=None).isoformat(" ")
-    with sqlite3.connect(db_path) as con:
+    with sql(database_url) as con:
         con.execute("UPDATE locks SET heartbeat_at = ?", (old,))
     assert me.acquire("gazette", stale_after=300) is None
     assert other.heartbeat("gazette") is False, "the old holder learns it lost the lock"
@@ -88,7 +87,6 @@ def test_manual_crawl_skips_a_source_another_crawl_holds(
     site: LocalSite,
     write_config,
     cli,
-    db_path: Path,
     archive: Archive,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([{"name": "gazette", "feeds": [site.url("/feed.xml")]}])
@@ -128,7 +126,9 @@ print(result.status, len(beats), sorted(set(beats)))
 
 @pytest.mark.slow
 def test_a_running_crawl_keeps_its_lock_fresh(
-    site: LocalSite, write_config, db_path: Path  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    write_config,
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([{"name": "gazette", "sitemaps": [site.url("/sitemap_index.xml")]}])
     proc = subprocess.run(
@@ -140,5 +140,4 @@ def test_a_running_crawl_keeps_its_lock_fresh(
     assert proc.returncode == 0, proc.stderr
     status, beats, sources = proc.stdout.strip().split(maxsplit=2)
     assert status == "ok" and int(beats) >= 2 and sources == "['gazette']", proc.stdout
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("SELECT count(*) FROM locks").fetchone() == (0,), "released at the end"
+    assert rows(database_url, "SELECT count(*) FROM locks") == [(0,)], "released at the end"
