@@ -15,11 +15,22 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-__all__ = ["PG_URL", "REDIS_URL", "pg_base", "pg_schema", "redis_db", "rows", "sql", "sqlite_only"]
+__all__ = [
+    "PG_URL",
+    "REDIS_URL",
+    "pg_base",
+    "pg_schema",
+    "redis_db",
+    "rows",
+    "sql",
+    "sqlite_only",
+    "has_archive",
+]
 
 PG_URL = os.environ.get("NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSVAULT_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -122,3 +133,19 @@ def rows(url: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
     """The rows of one query (``?`` placeholders) on the archive at ``url``, as tuples."""
     with sql(url) as con:
         return [tuple(r) for r in con.execute(query, params)]
+
+
+def has_archive(url: str) -> bool:
+    """Whether anything made an archive at ``url``: the SQLite file, or tables in the schema."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return Path(parsed.database or "").exists()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
