@@ -141,3 +141,75 @@ def test_a_running_crawl_keeps_its_lock_fresh(
     status, beats, sources = proc.stdout.strip().split(maxsplit=2)
     assert status == "ok" and int(beats) >= 2 and sources == "['gazette']", proc.stdout
     assert rows(database_url, "SELECT count(*) FROM locks") == [(0,)], "released at the end"
+
+
+# -- runs of many machines over one archive ----------------------------------------------------
+
+
+def _age(database_url: str, run_id: int, seconds: float) -> None:
+    """Make a run's last sign of life ``seconds`` old, as a heartbeat that stopped."""
+    old = (utcnow() - timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
+    with sql(database_url) as con:
+        con.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (old, run_id))
+
+
+def _statuses(archive: Archive) -> dict[int, str]:
+    return {r["id"]: r["status"] for r in archive.runs("gazette")}
+
+
+def test_a_run_of_another_host_is_judged_by_its_heartbeat_not_by_a_pid_here(
+    archive: Archive, database_url: str
+) -> None:
+    """Many machines over one PostgreSQL: the pid of another host's run means nothing here. It
+    is alive while its heartbeat is fresh and over once it is older than stale_after; a run of
+    this host (or one recorded before hosts were, migration 0010) is over when its pid is."""
+    gone = dead_pid()
+    theirs = archive.start_run("gazette", "worker", pid=gone, host="elsewhere.example")
+    ours = archive.start_run("gazette", "worker", pid=gone)
+    legacy = archive.start_run("gazette", "schedule", pid=gone)
+    with sql(database_url) as con:
+        con.execute("UPDATE runs SET host = NULL, heartbeat_at = NULL WHERE id = ?", (legacy,))
+    assert archive.runs("gazette")[-1]["host"] == "elsewhere.example"
+    assert archive.close_stale_runs("gazette", stale_after=300) == 2
+    assert _statuses(archive) == {theirs: "running", ours: "interrupted", legacy: "interrupted"}
+    _age(database_url, theirs, 200)
+    assert archive.close_stale_runs("gazette", stale_after=300) == 0
+    _age(database_url, theirs, 400)
+    assert archive.close_stale_runs("gazette", stale_after=300) == 1
+    [run] = [r for r in archive.runs("gazette") if r["id"] == theirs]
+    assert (
+        run["status"] == "interrupted" and f"process {gone} on elsewhere.example" in run["message"]
+    )
+
+
+def test_a_crawl_taking_its_lock_ends_left_crawl_runs_but_not_live_workers(
+    archive: Archive, live_pid: int, database_url: str
+) -> None:
+    """The lock says no other crawl of the source runs anywhere; workers run without it."""
+    worker_here = archive.start_run("gazette", "worker", pid=live_pid)
+    worker_there = archive.start_run("gazette", "worker", pid=1, host="elsewhere.example")
+    worker_gone = archive.start_run("gazette", "worker", pid=2, host="gone.example")
+    _age(database_url, worker_gone, 600)
+    crawl_left = archive.start_run("gazette", "schedule", pid=live_pid)  # a reused pid
+    assert RunLog(archive).acquire("gazette", stale_after=300) is None
+    assert _statuses(archive) == {
+        worker_here: "running",
+        worker_there: "running",
+        worker_gone: "interrupted",
+        crawl_left: "interrupted",
+    }
+
+
+def test_running_runs_show_their_last_sign_of_life(archive: Archive, database_url: str) -> None:
+    me = RunLog(archive)
+    mine = archive.start_run("gazette", "manual", pid=os.getpid())
+    other = archive.start_run("gazette", "manual", pid=os.getpid(), host="elsewhere.example")
+    for run_id in (mine, other):
+        _age(database_url, run_id, 120)
+    assert me.touch_runs() == 1, "only our process's runs on this host"
+    beats = {r["id"]: utcnow() - r["heartbeat_at"] for r in archive.runs("gazette")}
+    assert beats[mine] < timedelta(seconds=60) < beats[other]
+    archive.run_heartbeat(other, {"articles_new": 3, "pages_fetched": 4})
+    [run] = [r for r in archive.runs("gazette") if r["id"] == other]
+    assert (run["articles_new"], run["pages_fetched"], run["status"]) == (3, 4, "running")
+    assert utcnow() - run["heartbeat_at"] < timedelta(seconds=60)
