@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -182,3 +183,37 @@ def test_jitter_delays_each_fire_by_at_most_its_seconds() -> None:
     base = now.replace(hour=13, minute=0)
     assert all(base <= f <= base + timedelta(seconds=30) for f in fires)
     assert len(fires) > 1, "the delay is random"
+
+
+def test_workers_are_listed_with_their_last_activity_and_their_runs_are_no_crawl(
+    config_file: Path, runlog: RunLog, database_url: str
+) -> None:
+    """A long-lived `newsvault worker` keeps a run per source "running": status names the
+    worker and when it was last active, and its runs neither hide nor replace the crawls'."""
+    run(database_url, runlog, "gazette", "ok", hours_ago=0.5)
+    run(database_url, runlog, "herald", "failed", hours_ago=0.2)  # the last crawl failed
+    archive = runlog.archive
+    for source in ("gazette", "herald"):
+        archive.start_run(source, "worker", pid=4242, host="w1.example")
+    done = archive.start_run("herald", "worker", pid=77, host="w2.example")
+    archive.finish_run(done, "ok")  # a worker that stopped: its run ended well
+    result = CliRunner().invoke(main, ["status", "--config", str(config_file), "--json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    last = {s["source"]: s["last_status"] for s in data["sources"]}
+    assert last == {"gazette": "ok", "herald": "failed"}
+    [worker] = data["workers"]
+    assert (worker["host"], worker["pid"], worker["sources"]) == (
+        "w1.example",
+        4242,
+        [
+            "gazette",
+            "herald",
+        ],
+    )
+    code, out = status(config_file)
+    assert code == 1 and "unhealthy: herald: last run failed" in out
+    assert "workers: 1 (pid 4242 on w1.example, last active " in out
+    listed = CliRunner().invoke(main, ["runs", "--config", str(config_file)])
+    working = [ln for ln in listed.output.splitlines() if "running" in ln]
+    assert len(working) == 2 and all("pid 4242 on w1.example, last active" in ln for ln in working)
