@@ -165,7 +165,7 @@ def test_sqlite_index_follows_updates_and_deletes(sqlite_archive: Archive) -> No
         conn.execute(text(check))  # raises if the external-content index drifted
 
 
-@sqlite_only("FTS5 backfill; test_postgres_migration_backfills_existing_articles")
+@sqlite_only("FTS5 backfill")  # PostgreSQL: test_postgres_migration_backfills_existing_articles
 def test_migration_backfills_articles_stored_before_it(database_url: str) -> None:
     engine = create_engine(database_url)
     command.upgrade(_alembic_config(engine), "0001")
@@ -176,7 +176,7 @@ def test_migration_backfills_articles_stored_before_it(database_url: str) -> Non
     engine.dispose()
 
 
-@sqlite_only("mode=ro; test_postgres_readonly_archive_cannot_write")
+@sqlite_only("mode=ro")  # PostgreSQL: test_postgres_readonly_archive_cannot_write
 def test_readonly_archive_searches_and_cannot_write(database_url: str) -> None:
     url = database_url
     writer = Archive.open(url)
