@@ -24,10 +24,12 @@ Real pages: ``--real [DIR]`` serves a folder of ``.html`` files (default: the 18
 ``../shared/datasets/article-extraction-benchmark/html``; repeat it for more folders) under
 ``/news/N.html`` with a sitemap, instead of a generated site. ``--sources N`` lists the pages in N
 sitemaps and gives newsvault N sources (one crawl of them all): compare with ``--sources 1`` for
-what a source costs. With real pages not every page is an article for every tool, so each tool's
-stored count is checked against what its own extraction accepts, measured in-process on the same
-pages (``expected``); ``bare`` is then plain ``trafilatura.extract(html, url=url)``, and the
-in-process cost of newsvault's ``extract_page`` is printed beside it.
+what a source costs. ``--recrawl`` crawls a second time, every page known (all 304 or not due),
+and reports what that costs: the start-up of a crawl with nothing new. With real pages not every
+page is an article for every tool, so each tool's stored count is checked against what its own
+extraction accepts, measured in-process on the same pages (``expected``); ``bare`` is then plain
+``trafilatura.extract(html, url=url)``, and the in-process cost of newsvault's ``extract_page`` is
+printed beside it.
 
 Example::
 
@@ -86,7 +88,12 @@ def _fresh(*paths: Path) -> None:
 
 
 def run_newsvault(
-    base: str, work: Path, n: int, concurrency: int, sitemaps: list[str] | None = None
+    base: str,
+    work: Path,
+    n: int,
+    concurrency: int,
+    sitemaps: list[str] | None = None,
+    recrawl: bool = False,
 ) -> Result:
     db = work / "newsvault.db"
     maps = sitemaps or ["sitemap_index.xml"]
@@ -118,6 +125,12 @@ def run_newsvault(
         stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     size = sum(p.stat().st_size for p in work.glob("newsvault.db*"))
     note = f"{len(maps)} sources" if len(maps) > 1 else ""
+    if recrawl:  # the same crawl again: every page known, nothing new (start-up cost)
+        again = run_watched(cmd, cwd=ROOT, stdout=work / "recrawl.out", log=work / "recrawl.log")
+        note = "; ".join(
+            filter(None, [note, f"crawl again, nothing new: {again.cpu:.2f} CPU s "
+                          f"(main process {again.cpu_main:.2f})"])
+        )
     return Result("newsvault", stored, usage, note=note, db_bytes=size)
 
 
@@ -394,6 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"serve a folder of real .html pages instead (default {REAL_DEFAULT}; repeatable)",
     )
     ap.add_argument("--sources", type=int, default=1, help="--real: split into N sources")
+    ap.add_argument(
+        "--recrawl",
+        action="store_true",
+        help="run newsvault's crawl a second time (nothing new) and report its CPU",
+    )
     ap.add_argument("--bare-extract", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--real-extract", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--sample", type=int, default=400, help=argparse.SUPPRESS)
@@ -425,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             base, n, conc = server.base, args.articles, args.concurrency
             runners = {
                 "newsvault": lambda: run_newsvault(
-                    base, work, n, conc, real_sitemaps(site) if real else None
+                    base, work, n, conc, real_sitemaps(site) if real else None, args.recrawl
                 ),
                 "naive": lambda: run_naive(base, work, n, conc),
                 "trafilatura": lambda: run_trafilatura(base, work, n, args.parallel),

@@ -13,6 +13,35 @@ from common.config import Config
 
 __all__ = ["NEWSVAULT_DEFAULTS", "scrapy_settings"]
 
+# Scrapy components never used here. They are left out of Scrapy's base lists, not switched off
+# with None: Scrapy imports every component its settings name, off or not, to sort them, and
+# these cost a crawl's start-up.
+_UNUSED_COMPONENTS = {
+    # nothing is ever driven from outside: no telnet console, no remote-control HTTP server
+    # (Scrapy 2.19 starts one per crawler, i.e. per source, by default)
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.memusage.MemoryUsage",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.extensions.logstats.LogStats",  # it only logs at INFO, below our level
+    "scrapy.extensions.feedexport.FeedExporter",  # no FEEDS: the archive is the output
+    "scrapy.extensions.spiderstate.SpiderState",  # no JOBDIR
+    # SafetyMiddleware checks domains itself, and its refusals reach the errback (Scrapy's
+    # offsite filter drops redirects to other domains without a word)
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware",
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",  # no credentials
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",  # COOKIES_ENABLED is off
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware",  # no HTTP cache
+}
+
+
+def _base(name: str) -> dict[str, int]:
+    """Scrapy's default ``name`` (a component list) without :data:`_UNUSED_COMPONENTS`."""
+    from scrapy.settings import default_settings
+
+    default: dict[str, int] = getattr(default_settings, name)
+    return {k: v for k, v in default.items() if k not in _UNUSED_COMPONENTS}
+
 NEWSVAULT_DEFAULTS: dict[str, Any] = {
     # Permit loopback/private/link-local targets (tests, the demo, intranet sites).
     "NEWSVAULT_ALLOW_PRIVATE_NETWORKS": False,
@@ -109,8 +138,6 @@ def scrapy_settings(
         # 429 and 503 are not retried at once: the URL is put off until its Retry-After.
         "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "COOKIES_ENABLED": False,
-        # Nothing here is ever driven from outside: no telnet console, and no remote-control
-        # HTTP server (Scrapy 2.19 starts one per crawler, i.e. per source, by default).
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "MEMUSAGE_ENABLED": False,
@@ -118,11 +145,12 @@ def scrapy_settings(
         "LOG_ENABLED": True,
         "DEPTH_LIMIT": 4,
         "TWISTED_DNS_RESOLVER": "crawler.middlewares.SafeResolver",
+        "DOWNLOADER_MIDDLEWARES_BASE": _base("DOWNLOADER_MIDDLEWARES_BASE"),
+        "EXTENSIONS_BASE": _base("EXTENSIONS_BASE"),
+        # http(s) only (SafetyMiddleware refuses other schemes): no S3, FTP, file or data
+        # handler is imported
+        "DOWNLOAD_HANDLERS": {"s3": None, "ftp": None, "file": None, "data": None},
         "DOWNLOADER_MIDDLEWARES": {
-            # SafetyMiddleware checks domains itself, and its refusals reach the errback
-            # (Scrapy's offsite filter drops redirects to other domains without a word).
-            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # no credentials
             "crawler.middlewares.SafetyMiddleware": 50,
             "crawler.politeness.CrawlDelayMiddleware": 60,
             "crawler.middlewares.RedirectLoopMiddleware": 650,
@@ -133,13 +161,6 @@ def scrapy_settings(
             "pipeline.pipelines.DedupePipeline": 200,
             "pipeline.pipelines.StorePipeline": 300,
         },
-        "EXTENSIONS": {
-            "crawler.extensions.Progress": 500,
-            # LogStats only logs at INFO, below our level
-            "scrapy.extensions.remote_control.RemoteControl": None,
-            "scrapy.extensions.telnet.TelnetConsole": None,
-            "scrapy.extensions.memusage.MemoryUsage": None,
-            "scrapy.extensions.logstats.LogStats": None,
-        },
+        "EXTENSIONS": {"crawler.extensions.Progress": 500},
         **frontier,
     }

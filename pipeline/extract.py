@@ -34,7 +34,14 @@ from pipeline.clean import (
     words,
 )
 from pipeline.markdown import article_markdown, markdown_blocks, page_links
-from pipeline.metadata import TAG_SPLIT, clean_title, iso_date, published_date, split_list
+from pipeline.metadata import (
+    TAG_SPLIT,
+    clean_title,
+    find_date,
+    iso_date,
+    published_date,
+    split_list,
+)
 from pipeline.pagetype import (
     drop_added_teasers,
     drop_teasers,
@@ -121,13 +128,12 @@ def _trafilatura_doc(tree: HtmlElement, url: str, precision: bool, fast: bool) -
     )
 
 
-def _metadata(tree: HtmlElement, url: str) -> Any:
+def _metadata(tree: HtmlElement, url: str, language: str | None) -> Any:
     """trafilatura's metadata steps that pay for themselves: meta tags, JSON-LD, title, date.
 
     (Its full ``extract_metadata`` also searches the body for tags and licences, which costs
     much of the extraction time for fields we do not keep.)
     """
-    from htmldate import find_date  # trafilatura's own date finder
     from trafilatura.metadata import (
         Document,
         examine_meta,
@@ -135,7 +141,6 @@ def _metadata(tree: HtmlElement, url: str) -> Any:
         extract_meta_json,
         extract_title,
     )
-    from trafilatura.settings import set_date_params
 
     try:
         meta = extract_meta_json(tree, examine_meta(tree))
@@ -143,7 +148,7 @@ def _metadata(tree: HtmlElement, url: str) -> Any:
             meta.title = extract_title(tree)
         if not meta.author:
             meta.author = extract_author(tree)
-        meta.date = find_date(tree, **{**set_date_params(True), "url": url})
+        meta.date = find_date(tree, url, language)  # htmldate's, as trafilatura's
     except Exception:  # trafilatura's metadata helpers are not hardened against odd pages
         meta = Document()
     return meta
@@ -176,7 +181,8 @@ def _parse(html: str) -> HtmlElement:
 
 def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str, Any]:
     """The Article's metadata fields, read from the untouched tree."""
-    meta = _metadata(tree, url)
+    language = info.language or first_text(tree, "/html/@lang")
+    meta = _metadata(tree, url, language)
     canonical = first_text(tree, '//link[@rel="canonical"]/@href')
     return {
         "title": clean_title((meta.title or info.headline or "").strip(), tree),
@@ -187,7 +193,7 @@ def _page_fields(tree: HtmlElement, url: str, info: StructuredInfo) -> dict[str,
         ),
         "modified_at": iso_date(info.modified)
         or iso_date(first_text(tree, _MODIFIED_META)),
-        "language": info.language or first_text(tree, "/html/@lang"),
+        "language": language,
         "site_name": meta.sitename or None,
         "description": meta.description or None,
         "tags": tuple(dict.fromkeys(split_list(meta.tags, TAG_SPLIT)
@@ -204,16 +210,14 @@ def _prepare(tree: HtmlElement, opts: ExtractOptions, wall: Paywall) -> None:
     unwrap_layout_tables(tree)
 
 
-def _body_lines(
-    tree: HtmlElement, url: str, precision: bool, fast: bool
-) -> tuple[list[str], Any]:
-    """trafilatura's text of the prepared tree, as non-empty lines, and its Markdown blocks."""
-    links = page_links(tree, url)
+def _body_lines(tree: HtmlElement, url: str, precision: bool, fast: bool) -> tuple[list[str], Any]:
+    """trafilatura's text of the prepared tree, as non-empty lines, and its XML body (for the
+    Markdown, made only for the pass that is kept)."""
     doc = _trafilatura_doc(tree, url, precision=precision, fast=fast)
     if not doc:
-        return [], []
+        return [], None
     lines = [line for line in str(doc.text or "").splitlines() if line.strip()]
-    return lines, markdown_blocks(doc.body, links)
+    return lines, doc.body
 
 
 def _usable(lines: list[str], opts: ExtractOptions, running: int) -> bool:
@@ -267,17 +271,18 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     )
     _prepare(tree, opts, wall)
     running = running_words(tree)
-    raw, blocks = _body_lines(tree, url, precision=True, fast=True)
+    links = page_links(tree, url)  # the retry's tree is prepared the same: same links
+    raw, body = _body_lines(tree, url, precision=True, fast=True)
     lines = clean_lines(raw, ctx)
     if not _usable(lines, opts, running):
         # precision mode sometimes keeps only a paywall, a notice or the first section: try its
         # balanced mode once (trafilatura changes the tree it is given, so parse again)
         again = _parse(html)
         _prepare(again, opts, wall)
-        raw_again, blocks_again = _body_lines(again, url, precision=False, fast=False)
+        raw_again, body_again = _body_lines(again, url, precision=False, fast=False)
         lines_again = drop_added_teasers(lines, clean_lines(raw_again, ctx), boxes)
         if words(" ".join(lines_again)) > words(" ".join(lines)) and not _repetitive(lines_again):
-            raw, lines, blocks = raw_again, lines_again, blocks_again
+            raw, lines, body = raw_again, lines_again, body_again
     listing = signals.listing_url
     if not article_markup and not listing:
         link_words = sum(words(line) for line in raw if is_link_line(line, ctx.links))
@@ -300,7 +305,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
         raise NotAnArticle("the page is a listing or search page")
     if login and n_words < _LOGIN_MAX_WORDS and not article_markup:
         raise NotAnArticle("the page is a login form")
-    markdown = article_markdown(blocks, lines)
+    markdown = article_markdown(markdown_blocks(body, links), lines)
     return Article(url=url, text=text, markdown=markdown, paywalled=wall.paywalled, **fields)
 
 

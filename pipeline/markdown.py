@@ -30,7 +30,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from pipeline.clean import norm_line
 
-__all__ = ["Block", "article_markdown", "escape", "markdown_blocks", "page_links"]
+__all__ = ["Block", "PageLink", "article_markdown", "escape", "markdown_blocks", "page_links"]
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _LINE_START = re.compile(r"^(\s*)(#{1,6}|[+\-=>])(?=\s|$)")
@@ -58,17 +58,33 @@ def escape(text: str) -> str:
     return _NUMBER_START.sub(r"\1\\\2", _LINE_START.sub(r"\1\\\2", out))
 
 
-def page_links(tree: Any, url: str) -> list[tuple[str, str]]:
-    """(text, absolute URL) of each http(s) link of the (cleaned) page, in page order."""
-    out: list[tuple[str, str]] = []
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    """A link of the page: its text, and its ``href`` as written, resolved against ``base``
+    only when a block links it (most of a page's links are in no block)."""
+
+    text: str
+    href: str
+    base: str
+
+    def target(self) -> str | None:
+        """The absolute URL, or None when it is not http(s)."""
+        target = urljoin(self.base, self.href)
+        if urlsplit(target).scheme not in ("http", "https"):
+            return None
+        return quote(target, safe=":/?#@!$&'*+,;=%~")
+
+
+def page_links(tree: Any, url: str) -> list[PageLink]:
+    """Each link of the (cleaned) page with an href and a text, in page order."""
+    out: list[PageLink] = []
     for a in tree.iter("a"):
         href = (a.get("href") or "").strip()
-        text = " ".join(a.text_content().split())
-        if not href or len(text) < _MIN_ANCHOR:
+        if not href:
             continue
-        target = urljoin(url, href)
-        if urlsplit(target).scheme in ("http", "https"):
-            out.append((text, quote(target, safe=":/?#@!$&'*+,;=%~")))
+        text = " ".join(a.text_content().split())
+        if len(text) >= _MIN_ANCHOR:
+            out.append(PageLink(text, href, url))
     return out
 
 
@@ -90,24 +106,28 @@ def _plain(el: Any) -> str:
     return " ".join(" ".join(el.itertext()).split())
 
 
-def _link(md: str, links: list[tuple[str, str]], used: set[int]) -> str:
-    for i, (text, href) in enumerate(links):
+def _link(md: str, links: list[tuple[str, PageLink]], used: set[int]) -> str:
+    """``md`` with the first occurrence of each unused http(s) link's (escaped) text linked."""
+    for i, (esc, link) in enumerate(links):
         if i in used:
             continue
-        esc = escape(text)
         at = md.find(esc)
         if at < 0 or "](" in md[max(0, at - 2) : at + len(esc) + 2]:
+            continue
+        href = link.target()
+        if href is None:  # mailto:, javascript:...: never linked
+            used.add(i)
             continue
         md = f"{md[:at]}[{esc}]({href}){md[at + len(esc) :]}"
         used.add(i)
     return md
 
 
-def markdown_blocks(body: Any, links: Sequence[tuple[str, str]] = ()) -> list[Block]:
+def markdown_blocks(body: Any, links: Sequence[PageLink] = ()) -> list[Block]:
     """The Markdown blocks of trafilatura's XML ``body``, in order."""
     if body is None:
         return []
-    pending = list(links)
+    pending = [(escape(link.text), link) for link in links]  # escaped once, not once per block
     used: set[int] = set()
     out: list[Block] = []
     group = 0

@@ -104,7 +104,15 @@ class ExtractionPool:
         self._free_slots = list(range(self._slots))
         self._busy: asyncio.Semaphore | None = None
         self._starts: Any = None  # the pool's shared start-time array
-        self.executor: Executor = self._new_executor()
+        # started on first use: a crawl that extracts nothing (all pages known) starts no
+        # process at all (the executor starts multiprocessing's resource tracker at once)
+        self._executor: Executor | None = None
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = self._new_executor()
+        return self._executor
 
     def _new_executor(self) -> Executor:
         self._starts = multiprocessing.get_context("forkserver").RawArray("d", self._slots)
@@ -113,13 +121,13 @@ class ExtractionPool:
     def _replace(self, broken: Executor) -> bool:
         """Kill ``broken``'s workers (one may be stuck in a page) and start a fresh pool.
         False when another page already replaced it."""
-        if self.executor is not broken:
+        if self._executor is not broken:
             return False
         self.restarts += 1
         for proc in list(getattr(broken, "_processes", {}).values()):
             proc.kill()
         broken.shutdown(wait=False, cancel_futures=True)
-        self.executor = self._new_executor()
+        self._executor = self._new_executor()
         return True
 
     def release(self) -> None:
@@ -130,7 +138,8 @@ class ExtractionPool:
             return
         if _SHARED_POOL is self:
             _SHARED_POOL = None
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def extract(
         self, page: ArticleItem, opts: ExtractOptions, timeout: float, stats: Any

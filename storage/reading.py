@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import Engine, Select, case, func, select
+from sqlalchemy import Engine, Select, case, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -319,7 +319,9 @@ def source_stats(engine: Engine) -> list[dict[str, Any]]:
 
 
 def database_size(engine: Engine) -> int:
-    """Bytes the archive takes: the SQLite file plus its WAL, or the PostgreSQL database."""
+    """Bytes the archive takes: the SQLite file plus its WAL, or on PostgreSQL its own tables
+    with their indexes and TOAST (the archive is the schema first on the search path; the
+    database may hold others)."""
     if engine.dialect.name == "sqlite":
         db = engine.url.database or ""
         if db.startswith("file:"):  # a read-only engine: a percent-encoded file: URI
@@ -329,7 +331,12 @@ def database_size(engine: Engine) -> int:
     if engine.dialect.name == "postgresql":
 
         def fn(s: Session) -> int:
-            return int(s.scalar(select(func.pg_database_size(func.current_database()))) or 0)
+            sql = text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind IN ('r', 'm') AND n.nspname = current_schema()"
+            )
+            return int(s.scalar(sql) or 0)
 
         result: int = _read(engine, fn)
         return result

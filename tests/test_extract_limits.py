@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -12,6 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem, FailureItem
 from pipeline.pipelines import Extracted, ExtractPipeline, within_limit
+from tests.conftest import ROOT
 from tests.faultsrv import LOREM, article_html
 
 
@@ -141,3 +144,22 @@ def test_the_sources_of_one_crawl_share_one_extraction_pool() -> None:
         assert third.pool is not pool, "a later crawl got a shut-down pool"
     finally:
         third.close_spider()
+
+
+def test_a_crawl_that_extracts_nothing_starts_no_process() -> None:
+    # a crawl of known pages only (all 304 / not due): no forkserver, no resource tracker
+    code = (
+        "import os, pathlib\n"
+        "from pipeline.pipelines import acquire_pool\n"
+        "pool = acquire_pool(2)\n"
+        "pool.release()\n"
+        "me = str(os.getpid())\n"
+        "kids = [p for p in pathlib.Path('/proc').iterdir() if p.name.isdigit()\n"
+        "        and (p / 'stat').exists()\n"
+        "        and (p / 'stat').read_text().rsplit(')', 1)[1].split()[1] == me]\n"
+        "print(len(kids))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "0"

@@ -30,3 +30,16 @@ def test_prefork_is_preloaded_last_and_freezes_what_it_loaded() -> None:
     ).stdout.split()
     assert int(out[0]) > 10_000  # trafilatura, lxml and our modules' objects, all frozen
     assert out[1] == "True"  # loaded lazily by the first page's cleaning
+
+
+def test_the_forkserver_does_not_import_the_archive_layer() -> None:
+    # workers only pack bodies (storage.bodies); the package used to import SQLAlchemy, its
+    # PostgreSQL dialect and the models with it: half a second of CPU per forkserver
+    code = (
+        "import sys; import pipeline.extract_worker, trafilatura, lxml.html, newsvault.__main__; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "[]"

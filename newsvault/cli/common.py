@@ -115,6 +115,18 @@ def source_option(fn: F) -> F:
     )(fn)
 
 
+def one_source_option(fn: F) -> F:
+    """``--source NAME`` once (passed on as ``source_name``, None for all sources)."""
+    return click.option(
+        "--source",
+        "source_name",
+        metavar="NAME",
+        default=None,
+        help="only this source",
+        shell_complete=complete_sources,
+    )(fn)
+
+
 def verbosity_options(fn: F) -> F:
     """``-q/--quiet`` and ``-v/--verbose`` (repeatable), passed on as ``verbosity``: -1 quiet,
     0 normal, 1 and 2 more."""

@@ -22,9 +22,9 @@ from newsvault.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_STORAGE,
-    complete_sources,
     config_option,
     fail,
+    one_source_option,
     verbosity_options,
 )
 from newsvault.cli.output import Column, emit, emit_json, json_option, note
@@ -142,14 +142,7 @@ RUN_COLUMNS = (
 
 @click.command()
 @config_option
-@click.option(
-    "--source",
-    "source_name",
-    metavar="NAME",
-    default=None,
-    help="only this source",
-    shell_complete=complete_sources,
-)
+@one_source_option
 @click.option(
     "--limit",
     type=click.IntRange(min=1),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsvault.cli.common import complete_sources, config_option, open_archive
+from newsvault.cli.common import config_option, one_source_option, open_archive
 from newsvault.cli.output import Column, emit, json_option
 
 if TYPE_CHECKING:
@@ -36,14 +36,7 @@ COLUMNS = (
 
 @click.command()
 @config_option
-@click.option(
-    "--source",
-    "source_name",
-    metavar="NAME",
-    default=None,
-    help="only this source",
-    shell_complete=complete_sources,
-)
+@one_source_option
 @click.option("--run", "run_id", type=click.IntRange(min=1), metavar="N", help="only run N")
 @click.option(
     "--limit",

@@ -236,3 +236,45 @@ def test_show_and_search_print_no_terminal_escapes(archive_copy: Crawled) -> Non
         assert proc.returncode == 0, proc.stderr
         assert "zebrafish" in proc.stdout and "Dredging" in proc.stdout
         assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+
+
+@pytest.mark.parametrize("crawled", ["postgresql"], indirect=True)
+def test_stats_counts_the_archive_not_its_neighbours_in_the_same_postgresql_database(
+    crawled: Crawled,
+) -> None:
+    """On PostgreSQL the archive is one schema of a database others may share: its size is
+    its own tables' (with their indexes and TOAST), and another schema's data does not count."""
+    from sqlalchemy import create_engine, text
+
+    from tests.services import pg_base
+
+    def size() -> int:
+        proc = run_cli("stats", "--config", str(crawled.config), "--json")
+        assert proc.returncode == 0, proc.stderr
+        return int(json.loads(proc.stdout)["database_bytes"])
+
+    before = size()
+    admin = create_engine(pg_base())
+    try:
+        with admin.begin() as conn:
+            conn.execute(text("CREATE SCHEMA nv_neighbour"))
+            conn.execute(
+                text(
+                    "CREATE TABLE nv_neighbour.big AS SELECT g AS n, repeat('x', 500) AS pad"
+                    " FROM generate_series(1, 20000) g"
+                )
+            )
+        assert size() == before
+        with admin.connect() as conn:
+            whole = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
+            articles = conn.execute(
+                text("SELECT pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n"
+                     " ON n.oid = c.relnamespace WHERE c.relname = 'articles'"
+                     " AND n.nspname = :schema"),
+                {"schema": crawled.url.rsplit("search_path%3D", 1)[1]},
+            ).scalar()  # fmt: skip
+        assert 0 < articles < before < whole
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS nv_neighbour CASCADE"))
+        admin.dispose()
