@@ -19,8 +19,10 @@ __all__ = [
     "COUNTERS",
     "FAILED",
     "FINISHED",
+    "HEARTBEAT_SECONDS",
     "LABELS",
     "OUTCOME_COUNTERS",
+    "STALE_AFTER_SECONDS",
     "STAT_PREFIX",
     "SUCCESS",
     "cap_message",
@@ -66,6 +68,11 @@ FINISHED = ("ok", "partial", "failed", "stopped", "timed out", "interrupted")
 SUCCESS = ("ok", "partial")
 #: a last finished run with one of these statuses makes its source unhealthy
 FAILED = ("failed", "timed out", "interrupted")
+
+#: how often a running crawl or worker refreshes its locks and its runs' ``heartbeat_at``
+HEARTBEAT_SECONDS = 30.0
+#: a lock, or a "running" run of another host, with no sign of life for this long is over
+STALE_AFTER_SECONDS = 300.0
 
 
 def count(stats: Any, name: str, n: int = 1) -> None:

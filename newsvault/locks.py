@@ -3,7 +3,7 @@
 :func:`newsvault.crawl.run_crawl` takes each source's lock (:class:`storage.runlog.RunLog`) before
 its spider starts. A source whose lock is held by a live crawl is skipped: a run with status
 "skipped" is recorded, naming the holder. While the crawl runs, a Twisted ``LoopingCall`` refreshes
-the heartbeat of every lock it holds; at the end they are released.
+the heartbeat of every lock it holds and of its runs; at the end the locks are released.
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ from typing import Any
 
 from common.config import Source
 from common.errors import StorageError
+from common.runs import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS
 from storage.runlog import RunLog
 
 __all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "SourceLocks"]
 
 log = logging.getLogger(__name__)
-
-#: how often a crawl refreshes its locks
-HEARTBEAT_SECONDS = 30.0
-#: a lock whose heartbeat is older than this is taken over (when its host cannot tell us more)
-STALE_AFTER_SECONDS = 300.0
 
 
 class SourceLocks:
@@ -66,13 +62,18 @@ class SourceLocks:
         return mine, skipped
 
     def beat(self) -> None:
-        """Refresh every held lock; a lock lost to a takeover is logged, not fatal."""
+        """Refresh every held lock and this process's running runs (their last sign of life,
+        which other hosts judge them by); a lock lost to a takeover is logged, not fatal."""
         for name in self.held:
             try:
                 if not self.runlog.heartbeat(name):
                     log.error("%s: lost its crawl lock (taken over as stale)", name)
             except StorageError as exc:
                 log.warning("%s: could not refresh the crawl lock: %s", name, exc)
+        try:
+            self.runlog.touch_runs()
+        except StorageError as exc:
+            log.warning("could not refresh the runs' heartbeat: %s", exc)
 
     def start_heartbeat(self) -> None:
         """Refresh the locks every ``heartbeat`` seconds on the (installed) Twisted reactor."""

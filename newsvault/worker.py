@@ -6,7 +6,9 @@ comes from the frontier (``frontier:`` in the config; :mod:`crawler.frontier`), 
 SIGINT (it takes nothing new, finishes what is in flight, gives back what it took and had not
 started, and exits 0; a second signal ends it at once) or, with ``exit_when_idle``, once the
 frontier has had no open entry for that many seconds. Each spider records its work as a run
-with trigger "worker".
+with trigger "worker", whose counts and last sign of life (``heartbeat_at``) the worker refreshes
+every ``heartbeat`` seconds: ``newsvault status`` lists the workers with their last activity,
+and such a run is not taken for the source's last crawl.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import time
 from typing import Any
 
 from common.config import Config
-from common.errors import ConfigError
+from common.errors import ConfigError, StorageError
+from common.runs import HEARTBEAT_SECONDS, counts_from_stats
 from newsvault.crawl import load_source_state
 
 __all__ = ["run_worker"]
@@ -32,6 +35,7 @@ def run_worker(
     exit_when_idle: float | None = None,
     extract_workers: int | None = None,
     visibility: float | None = None,
+    heartbeat: float = HEARTBEAT_SECONDS,
 ) -> int:
     """Work until stopped; returns the number of entries this process finished."""
     from scrapy.crawler import CrawlerProcess
@@ -69,8 +73,9 @@ def run_worker(
             s.name: load_source_state(archive, s.name, incremental=incremental)
             for s in config.sources
         }
-    finally:
+    except BaseException:
         archive.close()
+        raise
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     process = CrawlerProcess(settings)
@@ -99,6 +104,20 @@ def run_worker(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    def beat() -> None:
+        """Each source's run: its counts so far and a sign of life (status, other hosts)."""
+        for c in crawlers:
+            run_id = c.stats.get_value("newsvault/run_id") if c.stats is not None else None
+            if run_id is None:
+                continue
+            try:
+                archive.run_heartbeat(int(run_id), counts_from_stats(c.stats))
+            except StorageError as exc:
+                log.warning("could not refresh run %s: %s", run_id, exc)
+
+    if heartbeat > 0:
+        task.LoopingCall(beat).start(heartbeat, now=False)
+
     if exit_when_idle is not None:
         client = connect(config.frontier)
         frontiers = [Frontier(client, s.name) for s in config.sources]
@@ -117,7 +136,10 @@ def run_worker(
 
         loop = task.LoopingCall(check_idle)
         loop.start(0.5, now=False)
-    process.start(install_signal_handlers=False)
+    try:
+        process.start(install_signal_handlers=False)
+    finally:
+        archive.close()
     done = 0
     for c in crawlers:
         if c.stats is not None:

@@ -137,8 +137,8 @@ def open_engine(url: str, *, migrate_schema: bool = True, readonly: bool = False
             empty = readonly and not is_sqlite and not inspect(conn).has_table("alembic_version")
         if empty:
             engine.dispose()
-            where = parsed.render_as_string(hide_password=True)
-            raise StorageError(f"no archive at {where} (no newsvault tables there)")
+            # the URL as configured, not with the read-only option added above
+            raise StorageError(f"no archive at {mask_url(url)} (no newsvault tables there)")
         if migrate_schema:
             migrate(engine)
     except DBAPIError as exc:  # cannot connect, or the driver refuses an option of the URL

@@ -5,7 +5,8 @@
   re-fetched a hundred times is stored once.
 - ``fetches``: one row per successful fetch of an article page (URL, time, status, headers, body).
 - ``failures``: one row per URL that could not be archived in a run, with the reason.
-- ``runs``: one row per crawl of one source.
+- ``runs``: one row per crawl of one source (or a worker's work on it), with the host and pid of
+  its process and its last sign of life.
 - ``revisions``: every version of an article seen, numbered 1..n; the article row holds the
   newest. Revision 1 is written when the article is first stored.
 - ``aliases``: other URLs of an article (tracking, amp, print, canonical variants, and pages of
@@ -86,6 +87,10 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="running")
     pid: Mapped[int | None] = mapped_column(Integer)
+    #: the machine the run's process runs on (None: recorded before migration 0010)
+    host: Mapped[str | None] = mapped_column(String(255))
+    #: the run's last sign of life: set at its start, refreshed while it runs
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     articles_new: Mapped[int] = mapped_column(Integer, default=0)
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,13 @@ it runs the crawl refreshes the row's ``heartbeat_at``. A lock is stale, and is 
 its process is gone from this host or its heartbeat is older than ``stale_after`` seconds; taking
 a lock marks the source's leftover "running" runs (their process died) as "interrupted".
 
+Runs record the host and pid of their process and a ``heartbeat_at`` that the process refreshes
+(:meth:`RunLog.touch_runs`, :meth:`RunStore.run_heartbeat`). A "running" run is over when its
+process is gone: on its own host that is its pid; of another host (many machines over one
+PostgreSQL) nobody here can see its pid, so it is over once its heartbeat is older than
+``stale_after`` (:data:`common.runs.STALE_AFTER_SECONDS`, 5 minutes, ten heartbeats). Runs
+recorded before migration 0010 have no host and are judged by their pid, as before.
+
 Example::
 
     log = RunLog(Archive.open("sqlite:///newsvault.db"))
@@ -33,12 +40,24 @@ from sqlalchemy.orm import Session
 
 from common.dates import utcnow
 from common.errors import StorageError
-from common.runs import COUNTERS, FINISHED, SUCCESS
+from common.runs import COUNTERS, FINISHED, STALE_AFTER_SECONDS, SUCCESS
 from storage.base import ArchiveBase, explain
 from storage.failures import describe_reasons, top_reasons
 from storage.models import Failure, Lock, Run
 
-__all__ = ["LockHolder", "RunLog", "RunStore", "SourceHistory", "pid_alive", "run_dict"]
+__all__ = [
+    "WORKER",
+    "LockHolder",
+    "RunLog",
+    "RunStore",
+    "SourceHistory",
+    "WorkerState",
+    "pid_alive",
+    "run_dict",
+]
+
+#: the trigger of a ``newsvault worker``'s runs
+WORKER = "worker"
 
 
 def pid_alive(pid: int) -> bool:
@@ -68,6 +87,17 @@ class LockHolder:
         return f"pid {self.pid} on {self.hostname} since {self.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
+@dataclass(slots=True)
+class WorkerState:
+    """A ``newsvault worker`` process as its running runs show it."""
+
+    host: str | None
+    pid: int | None
+    started_at: datetime
+    last_active: datetime
+    sources: list[str]
+
+
 @dataclass(frozen=True, slots=True)
 class SourceHistory:
     """What the runs table says about one source (each run as a :func:`run_dict`)."""
@@ -89,26 +119,51 @@ def run_dict(r: Run) -> dict[str, Any]:
         "finished_at": r.finished_at,
         "status": r.status,
         "pid": r.pid,
+        "host": r.host,
+        "heartbeat_at": r.heartbeat_at,
         "message": r.message,
         **{n: getattr(r, n) for n in COUNTERS},
     }
 
 
-def interrupt_runs(s: Session, source: str, now: datetime, *, keep_pid: int | None) -> int:
+def run_alive(r: Run, now: datetime, host: str, stale_after: float) -> bool:
+    """Whether the process of a "running" run may still be at work: on this host (or with no
+    host recorded) its pid exists; on another host its heartbeat is younger than
+    ``stale_after`` seconds."""
+    if r.host is None or r.host == host:
+        return r.pid is not None and pid_alive(r.pid)
+    last = r.heartbeat_at or r.started_at
+    return now - last <= timedelta(seconds=stale_after)
+
+
+def interrupt_runs(
+    s: Session,
+    source: str,
+    now: datetime,
+    *,
+    keep_pid: int | None,
+    host: str,
+    stale_after: float = STALE_AFTER_SECONDS,
+) -> int:
     """Mark ``source``'s runs left "running" by a process that no longer exists "interrupted"
     (it was killed, or the machine stopped); return how many. With ``keep_pid`` (a crawl that
-    runs without holding the source's lock), runs of live processes and of ``keep_pid`` are
-    left alone; without it (the caller holds the lock), every running run is over."""
-    stale = [
-        r
-        for r in s.scalars(select(Run).where(Run.source == source, Run.status == "running"))
-        if keep_pid is None or (r.pid != keep_pid and not (r.pid is not None and pid_alive(r.pid)))
-    ]
+    runs without holding the source's lock), runs of live processes (:func:`run_alive`) and of
+    ``keep_pid`` on ``host`` are left alone; without it (the caller holds the lock, so no other
+    crawl of the source runs anywhere), every running run is over but workers' live ones."""
+    stale = []
+    for r in s.scalars(select(Run).where(Run.source == source, Run.status == "running")):
+        if keep_pid is None and r.trigger != WORKER:
+            stale.append(r)
+        elif not (r.pid == keep_pid and r.host in (None, host)) and not run_alive(
+            r, now, host, stale_after
+        ):
+            stale.append(r)
     for r in stale:
         r.status = "interrupted"
         r.finished_at = now
         who = f"process {r.pid}" if r.pid is not None else "its crawl process"
-        r.message = f"{who} ended before the run finished (killed or crashed)"
+        where = f" on {r.host}" if r.host and r.host != host else ""
+        r.message = f"{who}{where} ended before the run finished (killed or crashed)"
     return len(stale)
 
 
@@ -165,7 +220,7 @@ class RunLog:
                 if took.rowcount != 1:  # type: ignore[attr-defined]
                     fresh = s.get(Lock, source, populate_existing=True)
                     return _holder(fresh) if fresh is not None else None
-            interrupt_runs(s, source, now, keep_pid=None)
+            interrupt_runs(s, source, now, keep_pid=None, host=self.hostname)
             s.flush()
             return None
 
@@ -181,6 +236,19 @@ class RunLog:
                 .values(heartbeat_at=utcnow())
             )
             return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+        return self.archive.write(fn)
+
+    def touch_runs(self) -> int:
+        """Refresh the heartbeat of every run our process has "running"; returns how many."""
+
+        def fn(s: Session) -> int:
+            res = s.execute(
+                update(Run)
+                .where(Run.status == "running", Run.pid == self.pid, Run.host == self.hostname)
+                .values(heartbeat_at=utcnow())
+            )
+            return int(res.rowcount)  # type: ignore[attr-defined]
 
         return self.archive.write(fn)
 
@@ -223,6 +291,8 @@ class RunLog:
                 finished_at=now,
                 status=status,
                 pid=pid,
+                host=self.hostname,
+                heartbeat_at=now,
                 message=message,
                 **{n: 0 for n in COUNTERS},
             )
@@ -275,11 +345,19 @@ class RunLog:
 
     def _history(self, source: str) -> SourceHistory:
         with Session(self.archive.engine) as s:
-            newest = select(Run).where(Run.source == source).order_by(Run.id.desc()).limit(1)
+            # a source's history is its crawls': a worker's runs are its share of them
+            newest = (
+                select(Run)
+                .where(Run.source == source, Run.trigger != WORKER)
+                .order_by(Run.id.desc())
+                .limit(1)
+            )
             last = s.scalars(newest).first()
             finished = s.scalars(newest.where(Run.status.in_(FINISHED))).first()
             success = s.scalars(newest.where(Run.status.in_(SUCCESS))).first()
-            first = s.scalar(select(func.min(Run.started_at)).where(Run.source == source))
+            first = s.scalar(
+                select(func.min(Run.started_at)).where(Run.source == source, Run.trigger != WORKER)
+            )
             return SourceHistory(
                 source=source,
                 last=run_dict(last) if last else None,
@@ -292,10 +370,25 @@ class RunLog:
 class RunStore(ArchiveBase):
     """Starting, finishing and listing runs."""
 
-    def start_run(self, source: str, trigger: str = "manual", pid: int | None = None) -> int:
+    def start_run(
+        self,
+        source: str,
+        trigger: str = "manual",
+        pid: int | None = None,
+        host: str | None = None,
+    ) -> int:
+        """Record a run that starts now, by process ``pid`` on ``host`` (default: this one)."""
+
         def fn(s: Session) -> int:
+            now = utcnow()
             run = Run(
-                source=source, trigger=trigger, started_at=utcnow(), status="running", pid=pid
+                source=source,
+                trigger=trigger,
+                started_at=now,
+                heartbeat_at=now,
+                status="running",
+                pid=pid,
+                host=host or socket.gethostname(),
             )
             for name in COUNTERS:
                 setattr(run, name, 0)
@@ -328,11 +421,43 @@ class RunStore(ArchiveBase):
 
         self.write(fn)
 
-    def close_stale_runs(self, source: str) -> int:
+    def run_heartbeat(self, run_id: int, counts: Mapping[str, int] | None = None) -> None:
+        """A running run's sign of life, with its counts so far (a worker's, which may run for
+        days). Raises StorageError when the archive cannot be written."""
+        values: dict[str, Any] = {"heartbeat_at": utcnow()}
+        values.update({n: int(counts[n]) for n in COUNTERS if counts and n in counts})
+        self.write(
+            lambda s: s.execute(
+                update(Run).where(Run.id == run_id, Run.status == "running").values(**values)
+            )
+        )
+
+    def close_stale_runs(
+        self, source: str, *, stale_after: float = STALE_AFTER_SECONDS, host: str | None = None
+    ) -> int:
         """Mark runs of ``source`` left "running" by a process that no longer exists as
-        "interrupted"; return how many. Runs whose process is still alive (another crawl of the
-        same source) are left alone. Raises StorageError when the archive cannot be written."""
-        return self.write(lambda s: interrupt_runs(s, source, utcnow(), keep_pid=os.getpid()))
+        "interrupted"; return how many. Runs whose process may still be alive (another crawl or
+        a worker: :func:`run_alive`) are left alone. Raises StorageError when the archive
+        cannot be written."""
+        here = host or socket.gethostname()
+        return self.write(
+            lambda s: interrupt_runs(
+                s, source, utcnow(), keep_pid=os.getpid(), host=here, stale_after=stale_after
+            )
+        )
+
+    def workers(self) -> list[WorkerState]:
+        """The worker processes with runs "running", one per host and pid, last active first."""
+        with Session(self.engine) as s:
+            q = select(Run).where(Run.status == "running", Run.trigger == WORKER)
+            found: dict[tuple[str | None, int | None], WorkerState] = {}
+            for r in s.scalars(q.order_by(Run.id)):
+                key = (r.host, r.pid)
+                last = r.heartbeat_at or r.started_at
+                w = found.setdefault(key, WorkerState(r.host, r.pid, r.started_at, last, []))
+                w.sources.append(r.source)
+                w.last_active = max(w.last_active, last)
+            return sorted(found.values(), key=lambda w: w.last_active, reverse=True)
 
     def runs(self, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """The newest runs (of one source), newest first."""

@@ -69,8 +69,9 @@ def make_site(tmp_path: Path) -> Iterator[Callable[..., LocalSite]]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty archive's URL: a SQLite file, then a fresh schema of the real PostgreSQL
-    (skipped where it is not running; required under CI=true)."""
+    """An empty archive's URL: a SQLite file (``db_path``), then a fresh schema of the real
+    PostgreSQL (skipped where it is not running; required under CI=true). A test about SQLite
+    itself runs on SQLite alone: :func:`tests.services.sqlite_only`."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'archive.db'}"
         return
@@ -81,17 +82,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The SQLite file behind ``database_url``: only for tests that run on SQLite alone."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("database_url", "sqlite") != "sqlite":
+        pytest.fail(
+            "db_path is SQLite's file: read the archive with tests.services.sql, or "
+            "mark the test @sqlite_only(reason)"
+        )
     return tmp_path / "archive.db"
 
 
 @pytest.fixture
-def write_config(tmp_path: Path, db_path: Path) -> Callable[..., Path]:
-    """Write a config.yaml for the given sources; crawling politeness off for speed."""
+def write_config(tmp_path: Path, database_url: str) -> Callable[..., Path]:
+    """Write a config.yaml for the given sources over the ``database_url`` archive (SQLite,
+    then PostgreSQL); crawling politeness off for speed."""
 
     def write(sources: list[dict[str, Any]], **crawl: Any) -> Path:
         data = {
-            "database": f"sqlite:///{db_path}",
+            "database": database_url,
             "crawl": {"allow_private_networks": True, "download_delay": 0, **crawl},
             "sources": sources,
         }

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,8 @@ from storage.repository import BACKOFF_BASE, BACKOFF_MAX, Archive, ArticleRecord
 
 
 @pytest.fixture
-def archive(db_path: Path) -> Iterator[Archive]:
-    a = Archive.open(f"sqlite:///{db_path}")
+def archive(database_url: str) -> Iterator[Archive]:
+    a = Archive.open(database_url)
     yield a
     a.close()
 
@@ -81,6 +80,6 @@ def test_stale_runs_of_dead_processes_are_interrupted(archive: Archive) -> None:
         alive.wait()
 
 
-def test_check_writable_writes_nothing(archive: Archive, db_path: Path) -> None:
+def test_check_writable_writes_nothing(archive: Archive) -> None:
     archive.check_writable()
     assert archive.runs() == []

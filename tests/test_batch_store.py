@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from pipeline.extract_worker import extract_page
 from pipeline.pipelines import Extracted, StorePipeline
 from storage.bodies import PackedBody, pack_body
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
+from tests.services import rows
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -37,37 +36,35 @@ def pair(n: int, *, bad: bool = False) -> tuple[ArticleRecord, FetchRecord]:
     return rec, FetchRecord(url=rec.url, fetched_at=NOW, status=200, body=body)
 
 
-def stored_urls(db: Path) -> set[str]:
-    with sqlite3.connect(db) as conn:
-        return {row[0] for row in conn.execute("SELECT url FROM articles")}
+def stored_urls(db: str) -> set[str]:
+    return {url for (url,) in rows(db, "SELECT url FROM articles")}
 
 
 @pytest.fixture
-def archive(db_path: Path) -> Any:
-    arch = Archive.open(f"sqlite:///{db_path}")
+def archive(database_url: str) -> Any:
+    arch = Archive.open(database_url)
     yield arch
     arch.close()
 
 
 def test_save_articles_stores_every_article_and_says_what_it_did(
-    archive: Any, db_path: Path
+    archive: Any, database_url: str
 ) -> None:
     run = archive.start_run("s")
     items = [pair(n) for n in range(5)]
     assert archive.save_articles(run, items) == [Outcome.NEW] * 5
-    assert stored_urls(db_path) == {rec.url for rec, _ in items}
+    assert stored_urls(database_url) == {rec.url for rec, _ in items}
     again = archive.save_articles(run, [*items[:2], pair(9)])
     assert again == [Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.NEW]
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM fetches").fetchone()[0] == 8
+    assert rows(database_url, "SELECT count(*) FROM fetches") == [(8,)]
 
 
-def test_save_articles_is_all_or_nothing(archive: Any, db_path: Path) -> None:
+def test_save_articles_is_all_or_nothing(archive: Any, database_url: str) -> None:
     run = archive.start_run("s")
     bad = pair(2, bad=True)
     with pytest.raises(StorageError):
         archive.save_articles(run, [pair(1), bad, pair(3)])
-    assert stored_urls(db_path) == set()
+    assert stored_urls(database_url) == set()
 
 
 def test_packed_bodies_are_stored_as_computed_by_the_worker(archive: Any) -> None:
@@ -99,29 +96,33 @@ def writer_for(archive: Any, size: int, clock: Any = None) -> tuple[BatchWriter,
     return writer, seen
 
 
-def test_one_bad_article_does_not_cost_the_others_of_its_batch(archive: Any, db_path: Path) -> None:
+def test_one_bad_article_does_not_cost_the_others_of_its_batch(
+    archive: Any, database_url: str
+) -> None:
     writer, seen = writer_for(archive, size=4)
     good = [pair(n) for n in (1, 2, 4)]
     bad = pair(3, bad=True)
     for rec, fetch in (good[0], good[1], bad, good[2]):
         writer.add(rec, fetch)
-    assert stored_urls(db_path) == {rec.url for rec, _ in good}
+    assert stored_urls(database_url) == {rec.url for rec, _ in good}
     assert seen.count(Outcome.NEW) == 3
     assert ("error", bad[0].url) in seen
     assert len(writer) == 0
 
 
-def test_writer_flushes_by_count_and_says_when_a_batch_is_due(archive: Any, db_path: Path) -> None:
+def test_writer_flushes_by_count_and_says_when_a_batch_is_due(
+    archive: Any, database_url: str
+) -> None:
     now = [100.0]
     writer, seen = writer_for(archive, size=3, clock=lambda: now[0])
     writer.add(*pair(1))
     writer.add(*pair(2))
-    assert stored_urls(db_path) == set() and len(writer) == 2
+    assert stored_urls(database_url) == set() and len(writer) == 2
     assert not writer.due()
     now[0] += 1.5
     assert writer.due()
     writer.add(*pair(3))  # the third fills the batch: written at once
-    assert len(stored_urls(db_path)) == 3 and seen == [Outcome.NEW] * 3
+    assert len(stored_urls(database_url)) == 3 and seen == [Outcome.NEW] * 3
     assert not writer.due()
 
 
@@ -149,10 +150,10 @@ def _html(n: int) -> bytes:
         f"<p>{words}.</p></article></body></html>".encode()
 
 
-def test_store_pipeline_writes_in_batches_and_flushes_the_rest_at_close(db_path: Path) -> None:
+def test_store_pipeline_writes_in_batches_and_flushes_the_rest_at_close(database_url: str) -> None:
     crawler = get_crawler(
         settings_dict={
-            "NEWSVAULT_DATABASE": f"sqlite:///{db_path}",
+            "NEWSVAULT_DATABASE": database_url,
             "NEWSVAULT_TRIGGER": "manual",
             "NEWSVAULT_STORE_BATCH": 3,
             "NEWSVAULT_STORE_FLUSH_SECONDS": 0,
@@ -163,17 +164,17 @@ def test_store_pipeline_writes_in_batches_and_flushes_the_rest_at_close(db_path:
     items = [extracted(n, _html(n)) for n in range(5)]
     for item in items[:2]:
         assert pipe.process_item(item) is item
-    assert stored_urls(db_path) == set()  # two pending, batch of three not full
+    assert stored_urls(database_url) == set()  # two pending, batch of three not full
     pipe.process_item(items[2])
-    assert len(stored_urls(db_path)) == 3
+    assert len(stored_urls(database_url)) == 3
     for item in items[3:]:
         pipe.process_item(item)
-    assert len(stored_urls(db_path)) == 3
+    assert len(stored_urls(database_url)) == 3
     pipe.close_spider()
-    assert stored_urls(db_path) == {i.page.url for i in items}
+    assert stored_urls(database_url) == {i.page.url for i in items}
     assert crawler.stats.get_value("newsvault/articles_new") == 5
     pipe.spider_closed(None, "finished")
-    run = Archive.open(f"sqlite:///{db_path}", readonly=True)
+    run = Archive.open(database_url, readonly=True)
     try:
         assert run.runs()[0]["articles_new"] == 5
         assert run.raw_body(items[0].packed_body[0]) == items[0].page.html  # type: ignore[index]
@@ -181,18 +182,18 @@ def test_store_pipeline_writes_in_batches_and_flushes_the_rest_at_close(db_path:
         run.close()
 
 
-def test_store_pipeline_flushes_a_batch_that_waited_long_enough(db_path: Path) -> None:
-    crawler = get_crawler(settings_dict={"NEWSVAULT_DATABASE": f"sqlite:///{db_path}"})
-    pipe = StorePipeline(f"sqlite:///{db_path}", "manual", crawler.stats, batch_size=100)
+def test_store_pipeline_flushes_a_batch_that_waited_long_enough(database_url: str) -> None:
+    crawler = get_crawler(settings_dict={"NEWSVAULT_DATABASE": database_url})
+    pipe = StorePipeline(database_url, "manual", crawler.stats, batch_size=100)
     pipe.open_spider()
     now = [0.0]
     pipe.writer.clock = lambda: now[0]
     pipe.writer.max_age = 1.0
     pipe.process_item(extracted(1, _html(1)))
     pipe.flush_if_due()
-    assert stored_urls(db_path) == set()
+    assert stored_urls(database_url) == set()
     now[0] = 2.0
     pipe.flush_if_due()
-    assert stored_urls(db_path) == {"http://example.test/a/1"}
+    assert stored_urls(database_url) == {"http://example.test/a/1"}
     pipe.close_spider()
     pipe.spider_closed(None, "finished")

@@ -167,8 +167,8 @@ def test_batch_saves_exactly_what_one_by_one_saves(
     assert {Outcome.NEW, Outcome.DUPLICATE, Outcome.UPDATED, Outcome.UNCHANGED} <= set(seen)
 
 
-def test_fast_path_takes_the_plain_articles_and_leaves_the_rest(tmp_path: Path) -> None:
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+def test_fast_path_takes_the_plain_articles_and_leaves_the_rest(database_url: str) -> None:
+    archive = Archive.open(database_url)
     stored = record("http://gazette.test/news/old", TEXTS[0], "Old")
     archive.save_article(None, stored, fetch(stored.url, T0, b"old"))
     items = [

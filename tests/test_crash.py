@@ -1,10 +1,10 @@
 """kill -9 of a crawl at random moments never corrupts or loses the archive.
 
 A crawl of a 40-article local site is killed with SIGKILL (its whole process group, extraction
-workers included) at a random moment, again and again. After every kill the database passes
-``PRAGMA integrity_check`` and ``foreign_key_check``, every article stored before is still there
-unchanged, nothing is stored twice; a final clean run completes the archive and marks the killed
-runs "interrupted".
+workers included) at a random moment, again and again, on SQLite and on PostgreSQL. After every
+kill the database passes SQLite's ``PRAGMA integrity_check`` and ``foreign_key_check``, every
+article stored before is still there unchanged, nothing is stored twice; a final clean run
+completes the archive and marks the killed runs "interrupted".
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import inspect
 
 from tests.conftest import ROOT
 from tests.faultsrv import FaultServer, install_news_site
+from tests.services import has_archive, rows, sql
 
 pytestmark = pytest.mark.slow
 
@@ -37,16 +38,15 @@ def news_site() -> Iterator[tuple[FaultServer, list[str]]]:
         yield srv, install_news_site(srv, PAGES, delay=0.05)
 
 
-def snapshot(db: Path) -> dict[str, tuple[str, str, str]]:
+def snapshot(url: str) -> dict[str, tuple[str, str, str]]:
     """url -> (text_hash, body sha256, text) of every stored article, checking integrity."""
-    if not db.exists():
+    if not has_archive(url):
         return {}
-    con = sqlite3.connect(db)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-        tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "articles" not in tables:
+    with sql(url) as con:
+        if url.startswith("sqlite"):  # PostgreSQL checks foreign keys on every write
+            assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        if not inspect(con.conn).has_table("articles"):
             return {}  # killed while the schema was being created: nothing stored yet
         dup_text = con.execute(
             "SELECT text_hash FROM articles GROUP BY source, text_hash HAVING count(*) > 1"
@@ -58,8 +58,6 @@ def snapshot(db: Path) -> dict[str, tuple[str, str, str]]:
         ).fetchone()[0]
         assert orphans == 0
         rows = con.execute("SELECT url, text_hash, body_sha256, text FROM articles").fetchall()
-    finally:
-        con.close()
     urls = [r[0] for r in rows]
     assert len(urls) == len(set(urls)), "a URL was stored twice"
     return {url: (h, b, t) for url, h, b, t in rows}
@@ -76,7 +74,11 @@ def start_crawl(config: Path, log: Any) -> subprocess.Popen[bytes]:
 
 
 def test_sigkill_at_random_moments_never_loses_or_corrupts(
-    news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, db_path: Path
+    news_site: tuple[FaultServer, list[str]],
+    write_config: Any,
+    cli: Any,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     srv, paths = news_site
     source = {"name": "news", "feeds": [srv.url("/feed.xml")], "article_urls": ["/news/"]}
@@ -86,7 +88,7 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(
     before: dict[str, tuple[str, str, str]] = {}
     killed = mid_crawl = 0
     while killed < KILLS:
-        log = (db_path.parent / f"crawl{killed}.log").open("ab")
+        log = (tmp_path / f"crawl{killed}.log").open("ab")
         proc = start_crawl(config, log)
         log.close()
         while_fetching = killed % 2 == 0
@@ -106,19 +108,18 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(
             mid_crawl += while_fetching
         code = proc.wait()
         assert code in (0, -signal.SIGKILL), f"seed {seed}: a crawl failed by itself ({code})"
-        after = snapshot(db_path)
+        after = snapshot(database_url)
         lost = {u: v for u, v in before.items() if after.get(u) != v}
         assert not lost, f"seed {seed}: lost or changed after kill {killed}: {sorted(lost)}"
         before = after
 
     proc = cli("crawl", "--config", str(config), timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    final = snapshot(db_path)
+    final = snapshot(database_url)
     why = f"seed {seed}\n{proc.stdout}\n{proc.stderr[-3000:]}"
     assert set(final) == {srv.url(p) for p in paths}, why
     assert all(final[u] == v for u, v in before.items())
-    with sqlite3.connect(db_path) as con:
-        statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")]
+    statuses = [s for (s,) in rows(database_url, "SELECT status FROM runs ORDER BY id")]
     assert "running" not in statuses, "a killed run was left 'running'"
     assert statuses[-1] == "ok"
     assert statuses.count("interrupted") >= mid_crawl, f"seed {seed}: {statuses}"

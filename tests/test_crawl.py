@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,13 @@ from newsvault.sitesrv import LocalSite
 from storage.repository import Archive
 from tests.conftest import DATA
 from tests.faultsrv import held_port
+from tests.services import rows, sqlite_only
 
 pytestmark = pytest.mark.slow
 
 
-def stored(db_path: Path) -> dict[str, dict[str, Any]]:
-    archive = Archive.open(f"sqlite:///{db_path}")
+def stored(url: str) -> dict[str, dict[str, Any]]:
+    archive = Archive.open(url)
     try:
         return {a["url"]: a for a in archive.iter_articles()}
     finally:
@@ -55,13 +55,13 @@ def test_each_kind_of_entry_point_finds_its_articles(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     key, path, listed = ENTRY_KINDS[kind]
     config = write_config([{"name": "gazette", key: [site.url(path)]}])
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    assert set(stored(db_path)) == expected_urls(site, manifest, *listed)
+    assert set(stored(database_url)) == expected_urls(site, manifest, *listed)
     header, row = proc.stdout.splitlines()  # the summary, as TSV off a terminal
     assert header.startswith("source\tstatus\tpages") and row.startswith("gazette\tok\t")
 
@@ -71,7 +71,7 @@ def test_start_page_links_alone(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     def no_sitemap_in_robots(root: Path) -> None:
         robots = root / "robots.txt"
@@ -81,13 +81,13 @@ def test_start_page_links_alone(
     config = write_config([{"name": "gazette", "start_urls": [site.url("/")]}])
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    assert set(stored(db_path)) == expected_urls(site, manifest, "home")
+    assert set(stored(database_url)) == expected_urls(site, manifest, "home")
     asked = set(site.requests)
     assert not any("sitemap" in p for p in asked)
     for path in manifest["disallowed"]:
         assert path not in asked, "robots.txt Disallow was not obeyed"
     for path in manifest["non_articles"]:
-        assert site.url(path) not in stored(db_path)
+        assert site.url(path) not in stored(database_url)
     # the tracking-parameter variant of a linked article was not fetched a second time
     assert not any("utm_" in p for p in asked)
 
@@ -97,7 +97,7 @@ def test_robots_txt_sitemaps_are_used_for_a_bare_home_page(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     def home_without_links(root: Path) -> None:
         (root / "index.html").write_text("<html><body><h1>Welcome</h1></body></html>")
@@ -107,7 +107,7 @@ def test_robots_txt_sitemaps_are_used_for_a_bare_home_page(
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
     assert "/sitemap_index.xml" in site.requests
-    assert set(stored(db_path)) == {site.url(p) for p in manifest["articles"]}
+    assert set(stored(database_url)) == {site.url(p) for p in manifest["articles"]}
 
 
 def _full_source(site: LocalSite) -> dict[str, Any]:
@@ -124,11 +124,11 @@ def test_wordpress_page_is_stored_as_exactly_its_article(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     proc = cli("crawl", "--config", str(write_config([_full_source(site)])))
     assert proc.returncode == 0, proc.stderr
-    articles = stored(db_path)
+    articles = stored(database_url)
     wordpress = [p for p, a in manifest["articles"].items() if a["template"] == "wordpress"]
     assert wordpress
     for path in wordpress:
@@ -155,7 +155,7 @@ def test_second_crawl_stores_nothing_twice(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([_full_source(site)])
     # every article is due a re-check on the second run, so each is asked for again
@@ -163,20 +163,17 @@ def test_second_crawl_stores_nothing_twice(
     data["incremental"] = {"recheck": [{"younger_than": "36500d", "every": 0}]}
     config.write_text(yaml.safe_dump(data))
     assert cli("crawl", "--config", str(config)).returncode == 0
-    first = stored(db_path)
+    first = stored(database_url)
     assert len(first) == len(manifest["articles"])
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    second = stored(db_path)
+    second = stored(database_url)
     assert set(second) == set(first)
-    with sqlite3.connect(db_path) as con:
-        runs = con.execute(
-            "SELECT status, articles_new, articles_unchanged FROM runs ORDER BY id"
-        ).fetchall()
-        bodies = con.execute("SELECT count(*) FROM bodies").fetchone()[0]
-        dup_urls = con.execute(
-            "SELECT url FROM articles GROUP BY url HAVING count(*) > 1"
-        ).fetchall()
+    runs = rows(
+        database_url, "SELECT status, articles_new, articles_unchanged FROM runs ORDER BY id"
+    )
+    [(bodies,)] = rows(database_url, "SELECT count(*) FROM bodies")
+    dup_urls = rows(database_url, "SELECT url FROM articles GROUP BY url HAVING count(*) > 1")
     assert runs == [("ok", 12, 0), ("ok", 0, 12)]
     assert bodies == 12, "an unchanged page's raw HTML is stored once"
     assert dup_urls == []
@@ -187,7 +184,7 @@ def test_failed_pages_are_recorded_and_the_rest_archived(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     def add_dead_links(root: Path) -> None:
         feed = root / "feed.xml"
@@ -199,15 +196,13 @@ def test_failed_pages_are_recorded_and_the_rest_archived(
     config = write_config([{"name": "gazette", "feeds": [site.url("/feed.xml")]}])
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    assert set(stored(db_path)) == expected_urls(site, manifest, "feed")
-    with sqlite3.connect(db_path) as con:
-        failures = con.execute("SELECT url, kind, status, reason FROM failures").fetchall()
-        run = con.execute("SELECT status, errors FROM runs").fetchone()
+    assert set(stored(database_url)) == expected_urls(site, manifest, "feed")
+    failures = rows(database_url, "SELECT url, kind, status, reason FROM failures")
     assert failures == [(site.url("/2026/11/gone-missing-story/"), "http", 404, "HTTP 404")]
-    assert run == ("partial", 1)
+    assert rows(database_url, "SELECT status, errors FROM runs") == [("partial", 1)]
 
 
-def test_exit_status_when_every_request_fails(write_config, cli, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_exit_status_when_every_request_fails(write_config, cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
     # The port stays bound (never listening) for the whole crawl: a port that was only closed
     # can be taken by another process, which then answers (a 404, not a connection error).
     with held_port() as port:
@@ -216,12 +211,11 @@ def test_exit_status_when_every_request_fails(write_config, cli, db_path: Path) 
         proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "every source failed" in proc.stderr
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
-        kinds = con.execute("SELECT kind FROM failures").fetchall()
-    assert kinds == [("feed-connection",)]
+    assert rows(database_url, "SELECT status FROM runs") == [("failed",)]
+    assert rows(database_url, "SELECT kind FROM failures") == [("feed-connection",)]
 
 
+@sqlite_only("missing folder")
 def test_exit_status_when_the_database_is_unwritable(
     site: LocalSite,
     tmp_path: Path,
@@ -245,7 +239,7 @@ def test_export_jsonl(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([_full_source(site)])
     assert cli("crawl", "--config", str(config)).returncode == 0
@@ -283,7 +277,7 @@ def test_pages_that_are_not_articles_are_not_stored(
     manifest: dict[str, Any],
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     # every same-site link is an article candidate here, so extraction alone must say no
     config = write_config(
@@ -294,7 +288,7 @@ def test_pages_that_are_not_articles_are_not_stored(
     fetched = {r.split("?")[0] for r in site.requests}
     for path in manifest["non_articles"]:
         assert path in fetched, f"{path} was not even fetched; the test proves nothing"
-    urls = set(stored(db_path))
+    urls = set(stored(database_url))
     for path in manifest["non_articles"]:
         assert site.url(path) not in urls, f"{path} was stored as an article"
     assert {site.url(p) for p in manifest["articles"]} <= urls

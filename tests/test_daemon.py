@@ -2,7 +2,7 @@
 
 The site can hold article pages back (``GatedSite``) so that "a run is still going" is a state the
 test controls, not a race it hopes to win. The daemon logs JSON lines to a file the test reads;
-the runs table is read straight from the SQLite file.
+the runs table is read straight from the archive (SQLite, then PostgreSQL).
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,11 +22,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from sqlalchemy.exc import SQLAlchemyError
 
 from common.dates import utcnow
 from newsvault.sitesrv import LocalSite
 from storage.repository import Archive
 from tests.conftest import ROOT
+from tests.services import rows as archive_rows
+from tests.services import sql
 
 pytestmark = pytest.mark.slow
 
@@ -71,18 +72,17 @@ def gated(manifest: dict[str, Any]) -> Iterator[Callable[..., GatedSite]]:
         s.close()
 
 
-def rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+def rows(url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
     try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
-            return con.execute(sql, args).fetchall()
-    except sqlite3.OperationalError:
+        return archive_rows(url, query, *args)
+    except SQLAlchemyError:
         return []  # not created yet
 
 
 class Daemon:
     """A running ``newsvault daemon`` with its JSON log file and its archive."""
 
-    def __init__(self, config: Path, db: Path, tmp: Path) -> None:
+    def __init__(self, config: Path, db: str, tmp: Path) -> None:
         self.db = db
         self.log_path = tmp / "daemon.log"
         self.err_path = tmp / "daemon.stderr"
@@ -150,14 +150,16 @@ class Daemon:
 
 
 @pytest.fixture
-def start_daemon(tmp_path: Path, db_path: Path, write_config) -> Iterator[Callable[..., Daemon]]:  # type: ignore[no-untyped-def]
+def start_daemon(
+    tmp_path: Path, database_url: str, write_config
+) -> Iterator[Callable[..., Daemon]]:  # type: ignore[no-untyped-def]
     started: list[Daemon] = []
 
     def start(
         sources: list[dict[str, Any]], daemon: dict[str, Any] | None = None, **crawl: Any
     ) -> Daemon:
         config = write_daemon_config(write_config, sources, daemon, **crawl)
-        d = Daemon(config, db_path, tmp_path)
+        d = Daemon(config, database_url, tmp_path)
         started.append(d)
         return d
 
@@ -188,7 +190,7 @@ def finished(d: Daemon, n: int, status: str = "ok", source: str | None = None) -
 def test_runs_on_schedule_each_recorded_each_article_stored_once(
     site: LocalSite,
     start_daemon,
-    db_path: Path,
+    database_url: str,
     cli,  # type: ignore[no-untyped-def]
 ) -> None:
     d = start_daemon([{"name": "gazette", "feeds": [site.url("/feed.xml")], "schedule": EVERY_2S}])
@@ -207,8 +209,8 @@ def test_runs_on_schedule_each_recorded_each_article_stored_once(
     assert all(r["trigger"] == "schedule" for r in runs)
     # the second run finds the same articles again (re-checked or not yet due): nothing new
     assert [(r["status"], r["new"]) for r in runs[:2]] == [("ok", 4), ("ok", 0)]
-    assert rows(db_path, "SELECT count(*), count(DISTINCT url) FROM articles") == [(4, 4)]
-    assert rows(db_path, "SELECT count(*) FROM locks") == [(0,)]
+    assert rows(database_url, "SELECT count(*), count(DISTINCT url) FROM articles") == [(4, 4)]
+    assert rows(database_url, "SELECT count(*) FROM locks") == [(0,)]
     started = d.events("run-started", "gazette")
     assert len(started) >= 2 and all(e["pid"] for e in started)
     done = d.events("run-finished", "gazette")
@@ -252,7 +254,7 @@ def test_an_overlapping_run_is_skipped_by_the_daemon_and_by_a_manual_crawl(
 def test_sigterm_mid_crawl_exits_0_with_the_pages_so_far_stored_and_the_run_stopped(
     gated,
     start_daemon,
-    db_path: Path,
+    database_url: str,
     manifest: dict[str, Any],  # type: ignore[no-untyped-def]
 ) -> None:
     # The sitemap index leads to three sitemaps. Held: two of them (their articles are not known
@@ -263,27 +265,27 @@ def test_sigterm_mid_crawl_exits_0_with_the_pages_so_far_stored_and_the_run_stop
         [{"name": "gazette", "sitemaps": [site.url("/sitemap_index.xml")], "schedule": EVERY_2S}]
     )
     d.wait_for(lambda: in_flight in site.asked, "the held article to be in flight")
-    d.wait_for(lambda: rows(db_path, "SELECT count(*) FROM articles")[0][0] >= 3, "3 articles")
+    d.wait_for(lambda: rows(database_url, "SELECT count(*) FROM articles")[0][0] >= 3, "3 articles")
     d.proc.send_signal(signal.SIGTERM)
     d.wait_for(lambda: d.events("run-stopping", "gazette"), "the daemon to stop its crawl")
     time.sleep(1)  # let the crawl act on its SIGTERM before the held responses arrive
     site.gate.set()
     assert d.proc.wait(timeout=40) == 0
-    stored = {urlsplit(r[0]).path for r in rows(db_path, "SELECT url FROM articles")}
+    stored = {urlsplit(r[0]).path for r in rows(database_url, "SELECT url FROM articles")}
     posts = {p for p, a in manifest["articles"].items() if "sitemap-posts" in a["listed_in"]}
     assert in_flight in stored, "the page in flight at SIGTERM was written"
     assert stored == posts, "what the late sitemaps list was not fetched after SIGTERM"
     assert not any(p in site.asked for p in set(manifest["articles"]) - posts)
     [run] = [r for r in d.runs() if r["status"] != "skipped"]
     assert (run["status"], run["new"]) == ("stopped", len(posts))
-    assert rows(db_path, "SELECT count(*) FROM locks") == [(0,)]
+    assert rows(database_url, "SELECT count(*) FROM locks") == [(0,)]
     assert any("pages" in e["message"] for e in d.events("output", "gazette")), "progress lines"
 
 
 def test_a_crashed_run_is_recorded_failed_and_the_next_run_still_happens(
     gated,
     start_daemon,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     site = gated()
     d = start_daemon([{"name": "gazette", "feeds": [site.url("/feed.xml")], "schedule": EVERY_2S}])
@@ -300,13 +302,13 @@ def test_a_crashed_run_is_recorded_failed_and_the_next_run_still_happens(
     assert runs[0]["id"] == running[0]["id"]
     assert runs[0]["status"] == "failed" and "killed by SIGKILL" in runs[0]["message"]
     assert any(r["status"] == "ok" for r in runs[1:])
-    assert rows(db_path, "SELECT count(*) FROM locks") == [(0,)]
+    assert rows(database_url, "SELECT count(*) FROM locks") == [(0,)]
 
 
 def test_a_run_over_its_time_budget_is_stopped_and_recorded_timed_out(
     gated,
     start_daemon,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     site = gated()  # the crawl hangs on its articles; only the time budget ends it
     # (10 s: time for a crawl to start and reach the held pages on a busy machine; before
@@ -322,7 +324,7 @@ def test_a_run_over_its_time_budget_is_stopped_and_recorded_timed_out(
     assert run["status"] == "timed out" and "time budget of 10 s" in run["message"]
     assert "killed 2 s after SIGTERM" in run["message"], "held pages never came: it was killed"
     assert d.events("run-killed", "gazette")
-    assert rows(db_path, "SELECT count(*) FROM locks") == [(0,)]
+    assert rows(database_url, "SELECT count(*) FROM locks") == [(0,)]
 
 
 def test_sighup_reloads_a_good_config_and_refuses_a_broken_one(
@@ -355,16 +357,16 @@ def test_sighup_reloads_a_good_config_and_refuses_a_broken_one(
 def test_missed_run_is_caught_up_once_at_start(
     site: LocalSite,
     start_daemon,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     now = utcnow()
     due = now - timedelta(minutes=10)  # the hourly schedule fired 10 minutes ago, while "down"
-    archive = Archive.open(f"sqlite:///{db_path}")
+    archive = Archive.open(database_url)
     run_id = archive.start_run("gazette", "schedule")
     archive.finish_run(run_id, "ok")
     archive.close()
     old = (now - timedelta(minutes=70)).replace(tzinfo=None).isoformat(" ")
-    with closing(sqlite3.connect(db_path)) as con, con:
+    with sql(database_url) as con:
         con.execute("UPDATE runs SET started_at = ?, finished_at = ?", (old, old))
     schedule = f"{due.minute} * * * *"
     d = start_daemon([{"name": "gazette", "feeds": [site.url("/feed.xml")], "schedule": schedule}])

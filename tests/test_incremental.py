@@ -8,7 +8,6 @@ what the server was asked and how it answered.
 from __future__ import annotations
 
 import json
-import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from newsvault.sitesrv import LocalSite
 from newsvault.textdiff import word_diff
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
 from tests.conftest import DATA
+from tests.services import rows, sql
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 STORY = (DATA / "expected" / "news_council-budget.html.txt").read_text(encoding="utf-8")
@@ -90,9 +90,7 @@ def test_word_diff_marks_changed_words_in_changed_paragraphs_only() -> None:
     new = (
         "The council meets today.\n\nThe rise is 5.2% this year, officials said.\n\nNo other news."
     )
-    assert word_diff(old, new) == [
-        "¶2  The rise is [-4.9-]{+5.2+}% this year{+, officials said+}."
-    ]
+    assert word_diff(old, new) == ["¶2  The rise is [-4.9-]{+5.2+}% this year{+, officials said+}."]
     assert word_diff(old, old) == []
 
 
@@ -116,8 +114,8 @@ def _fetch(url: str, when: datetime, body: bytes = b"<html>x</html>", **kw: Any)
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> Any:
-    a = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+def archive(database_url: str) -> Any:
+    a = Archive.open(database_url)
     yield a
     a.close()
 
@@ -178,7 +176,9 @@ def test_show_and_the_web_read_the_revisions_that_history_and_export_read(
     assert list_revisions(archive.engine, art["id"] + 1) == []
 
 
-def test_same_and_nearly_same_text_under_another_url_is_an_alias(archive: Archive) -> None:
+def test_same_and_nearly_same_text_under_another_url_is_an_alias(
+    archive: Archive, database_url: str
+) -> None:
     first = "https://ex.com/news/council-budget.html"
     archive.save_article(None, _record(first, STORY), _fetch(first, T0))
     copy = "https://ex.com/2026/11/council-budget-copy/"
@@ -191,15 +191,14 @@ def test_same_and_nearly_same_text_under_another_url_is_an_alias(archive: Archiv
     other = "https://ex.com/news/ferry.html"
     assert archive.save_article(None, _record(other, OTHER), _fetch(other, T0)) is Outcome.NEW
     assert archive.count_articles() == 2
-    with sqlite3.connect(archive.engine.url.database) as con:  # type: ignore[arg-type]
-        aliases = dict(con.execute("SELECT url, reason FROM aliases").fetchall())
-        fetches = con.execute("SELECT count(*) FROM fetches").fetchone()[0]
+    aliases = dict(rows(database_url, "SELECT url, reason FROM aliases"))
+    [(fetches,)] = rows(database_url, "SELECT count(*) FROM fetches")
     assert aliases == {copy: "same-text", near: "near-duplicate"}
     assert fetches == 4, "the fetch of every alias is kept with the first article"
 
 
-def test_near_duplicates_can_be_switched_off(tmp_path: Path) -> None:
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}", near_duplicate_distance=None)
+def test_near_duplicates_can_be_switched_off(database_url: str) -> None:
+    archive = Archive.open(database_url, near_duplicate_distance=None)
     try:
         a, b = "https://ex.com/a-b-c", "https://ex.com/a-b-d"
         archive.save_article(None, _record(a, STORY), _fetch(a, T0))
@@ -211,18 +210,19 @@ def test_near_duplicates_can_be_switched_off(tmp_path: Path) -> None:
         archive.close()
 
 
-def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(tmp_path: Path) -> None:
+def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(
+    database_url: str,
+) -> None:
     from alembic import command
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, inspect
 
     from storage.db import _alembic_config
 
-    db = tmp_path / "old.db"
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine(database_url)
     command.upgrade(_alembic_config(engine), "0001")
     engine.dispose()
-    with sqlite3.connect(db) as con:
-        con.execute("INSERT INTO bodies VALUES ('ab', 1, x'00')")
+    with sql(database_url) as con:
+        con.execute("INSERT INTO bodies VALUES ('ab', 1, ?)", (b"\x00",))
         con.execute(
             "INSERT INTO articles (source, url, title, authors, tags, text, text_hash,"
             " first_fetched_at, last_fetched_at, last_changed_at, body_sha256) VALUES"
@@ -230,7 +230,7 @@ def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(tmp_
             " '2026-11-01 10:00:00', '2026-11-02 10:00:00', '2026-11-01 12:00:00', 'ab')",
             (STORY, text_fingerprint(STORY)),
         )
-    archive = Archive.open(f"sqlite:///{db}")
+    archive = Archive.open(database_url)
     try:
         found = archive.history("https://ex.com/old")
         assert found is not None
@@ -244,10 +244,10 @@ def test_an_archive_made_by_migration_0001_gets_revision_1_of_every_article(tmp_
         assert archive.save_article(None, record, _fetch(near, T0)) is Outcome.DUPLICATE
     finally:
         archive.close()
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine(database_url)
     command.downgrade(_alembic_config(engine), "0001")  # and back: the migration reverses
     with engine.connect() as con:
-        tables = set(con.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+        tables = set(inspect(con).get_table_names())
     engine.dispose()
     assert "revisions" not in tables and "articles" in tables
 
@@ -290,9 +290,8 @@ def test_recheck_rules_and_moved_lastmod_decide_what_is_fetched() -> None:
     assert list(inc.due()) == ["u/fresh", "u/week-stale"]
 
 
-def test_articles_that_failed_transiently_are_tried_again(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    archive = Archive.open(url)
+def test_articles_that_failed_transiently_are_tried_again(database_url: str) -> None:
+    archive = Archive.open(database_url)
     try:
         stored = "https://ex.com/news/stored.html"
         archive.save_article(None, _record(stored, STORY), _fetch(stored, T0))
@@ -352,9 +351,9 @@ class _Stats(dict):  # type: ignore[type-arg]
     [(False, "finished", True), (True, "finished", False), (False, "shutdown", False)],
 )
 def test_listing_validators_are_kept_only_after_a_complete_run(
-    tmp_path: Path, capped: bool, reason: str, kept: bool
+    database_url: str, capped: bool, reason: str, kept: bool
 ) -> None:
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    archive = Archive.open(database_url)
     try:
         state = load_source_state(archive, "gazette", incremental=True)
         inc = Incremental(state, [], stats=_Stats({"newsvault/over_limit": 3} if capped else {}))
@@ -369,9 +368,9 @@ def test_listing_validators_are_kept_only_after_a_complete_run(
 
 
 def test_validators_that_cannot_be_saved_are_only_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+    url = database_url
     Archive.open(url).close()
     state = SourceState(seen_validators={"http://ex.com/feed.xml": ('"abc"', None)})
     state.keep_validators = True
@@ -477,11 +476,10 @@ def _run(cli: Any, config: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def _runs(db_path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as con:
-        return con.execute(
-            "SELECT articles_new, articles_updated, articles_unchanged FROM runs ORDER BY id"
-        ).fetchall()
+def _runs(url: str) -> list[tuple[Any, ...]]:
+    return rows(
+        url, "SELECT articles_new, articles_updated, articles_unchanged FROM runs ORDER BY id"
+    )
 
 
 def _edit(root: Path, rel: str, old: str, new: str) -> None:
@@ -493,7 +491,7 @@ def _edit(root: Path, rel: str, old: str, new: str) -> None:
 
 @pytest.mark.slow
 def test_later_runs_ask_for_listings_due_rechecks_and_moved_articles_only(
-    make_site: Any, manifest: dict[str, Any], write_config: Any, cli: Any, db_path: Path
+    make_site: Any, manifest: dict[str, Any], write_config: Any, cli: Any, database_url: str
 ) -> None:
     site = make_site()
     # due: the articles published on 25 November or later; the rest are too old to re-check
@@ -509,7 +507,7 @@ def test_later_runs_ask_for_listings_due_rechecks_and_moved_articles_only(
     assert all(asked[p] == 304 for p in LISTINGS | due), asked
     assert all(a.if_none_match for a in site.answers if a.path != "/robots.txt")
     assert len(site.answers) == len(asked), "nothing is asked twice"
-    assert _runs(db_path) == [(12, 0, 0), (0, 0, 4)]
+    assert _runs(database_url) == [(12, 0, 0), (0, 0, 4)]
 
     # an old article's sitemap lastmod moves: it alone is asked for besides the due ones
     root = Path(site.root)
@@ -527,7 +525,7 @@ def test_later_runs_ask_for_listings_due_rechecks_and_moved_articles_only(
 
 @pytest.mark.slow
 def test_edited_article_gives_one_revision_and_a_trivial_change_none(
-    make_site: Any, write_config: Any, cli: Any, db_path: Path, tmp_path: Path
+    make_site: Any, write_config: Any, cli: Any, database_url: str
 ) -> None:
     site = make_site()
     config = _config(write_config, site, [{"younger_than": "36500d", "every": 0}])
@@ -542,14 +540,14 @@ def test_edited_article_gives_one_revision_and_a_trivial_change_none(
         "the  morning&#x27;s   auction. Updated 5 minutes ago, 12 comments.</p>",
     )
     _run(cli, config)
-    assert _runs(db_path) == [(12, 0, 0), (0, 1, 11)]
-    with sqlite3.connect(db_path) as con:
-        counts = dict(
-            con.execute(
-                "SELECT url, count(*) FROM revisions r JOIN articles a"
-                " ON a.id = r.article_id GROUP BY url"
-            ).fetchall()
+    assert _runs(database_url) == [(12, 0, 0), (0, 1, 11)]
+    counts = dict(
+        rows(
+            database_url,
+            "SELECT url, count(*) FROM revisions r JOIN articles a"
+            " ON a.id = r.article_id GROUP BY url",
         )
+    )
     assert counts.pop(site.url("/news/council-budget.html")) == 2
     assert set(counts.values()) == {1}
     url = site.url("/news/council-budget.html")
@@ -564,9 +562,9 @@ def test_edited_article_gives_one_revision_and_a_trivial_change_none(
     assert cli("diff", "--config", str(config), url, "--from", "7").returncode == 2
     assert cli("history", "--config", str(config), site.url("/nope")).returncode == 2
     export = cli("export", "--config", str(config), "--revisions")
-    rows = {r["url"]: r for r in map(json.loads, export.stdout.splitlines())}
-    assert rows[url]["revisions"] == 2
-    assert [("4.9 per" in h["text"], "5.2 per" in h["text"]) for h in rows[url]["history"]] == [
+    records = {r["url"]: r for r in map(json.loads, export.stdout.splitlines())}
+    assert records[url]["revisions"] == 2
+    assert [("4.9 per" in h["text"], "5.2 per" in h["text"]) for h in records[url]["history"]] == [
         (True, False),
         (False, True),
     ]
@@ -574,7 +572,7 @@ def test_edited_article_gives_one_revision_and_a_trivial_change_none(
 
 @pytest.mark.slow
 def test_variants_and_copies_of_an_article_are_aliases_not_articles(
-    make_site: Any, write_config: Any, cli: Any, db_path: Path
+    make_site: Any, write_config: Any, cli: Any, database_url: str
 ) -> None:
     def add_variants(root: Path) -> None:
         story = (root / "news" / "fish-market-fire.html").read_text(encoding="utf-8")
@@ -590,9 +588,8 @@ def test_variants_and_copies_of_an_article_are_aliases_not_articles(
         _edit(root, "index.html", "</body>", links + "</body>")
 
     def aliases() -> dict[str, str]:
-        with sqlite3.connect(db_path) as con:
-            assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 12
-            return dict(con.execute("SELECT url, reason FROM aliases").fetchall())
+        assert rows(database_url, "SELECT count(*) FROM articles") == [(12,)]
+        return dict(rows(database_url, "SELECT url, reason FROM aliases"))
 
     site = make_site(add_variants)
     config = _config(write_config, site, [])

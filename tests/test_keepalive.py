@@ -7,13 +7,13 @@ so one TCP and on a real site one TLS handshake, for every second page).
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from newsvault.sitesrv import LocalSite
+from tests.services import rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -21,7 +21,7 @@ from sitegen import generate_site, set_base_url  # noqa: E402
 
 
 def test_a_crawl_reuses_its_connections(
-    tmp_path: Path, db_path: Path, write_config: Callable[..., Path], cli: Any
+    tmp_path: Path, database_url: str, write_config: Callable[..., Path], cli: Any
 ) -> None:
     articles, concurrency = 150, 4
     info = generate_site(tmp_path / "site", articles, seed=5)
@@ -33,7 +33,6 @@ def test_a_crawl_reuses_its_connections(
         )
         done = cli("crawl", "--config", str(cfg), timeout=300)
         assert done.returncode == 0, done.stderr
-        with sqlite3.connect(db_path) as conn:
-            assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == articles
+        assert rows(database_url, "SELECT count(*) FROM articles") == [(articles,)]
         assert len(site.requests) > articles
         assert len(site.clients) <= concurrency, len(site.clients)  # it was 103 here

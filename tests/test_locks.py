@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,11 +14,12 @@ from common.dates import utcnow
 from newsvault.sitesrv import LocalSite
 from storage.repository import Archive
 from storage.runlog import RunLog, pid_alive
+from tests.services import rows, sql
 
 
 @pytest.fixture
-def archive(db_path: Path) -> Iterator[Archive]:
-    a = Archive.open(f"sqlite:///{db_path}")
+def archive(database_url: str) -> Iterator[Archive]:
+    a = Archive.open(database_url)
     yield a
     a.close()
 
@@ -70,7 +69,7 @@ def test_a_dead_holder_on_this_host_is_taken_over_and_its_run_interrupted(
 
 
 def test_another_hosts_lock_goes_stale_only_when_its_heartbeat_stops(
-    archive: Archive, db_path: Path
+    archive: Archive, database_url: str
 ) -> None:
     other = RunLog(archive, pid=1, hostname="elsewhere.example")
     me = RunLog(archive)
@@ -78,7 +77,7 @@ def test_another_hosts_lock_goes_stale_only_when_its_heartbeat_stops(
     assert me.acquire("gazette", stale_after=300) is not None, "a pid elsewhere is not checked"
     assert other.heartbeat("gazette") is True
     old = (utcnow() - timedelta(seconds=600)).replace(tzinfo=None).isoformat(" ")
-    with sqlite3.connect(db_path) as con:
+    with sql(database_url) as con:
         con.execute("UPDATE locks SET heartbeat_at = ?", (old,))
     assert me.acquire("gazette", stale_after=300) is None
     assert other.heartbeat("gazette") is False, "the old holder learns it lost the lock"
@@ -88,7 +87,6 @@ def test_manual_crawl_skips_a_source_another_crawl_holds(
     site: LocalSite,
     write_config,
     cli,
-    db_path: Path,
     archive: Archive,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([{"name": "gazette", "feeds": [site.url("/feed.xml")]}])
@@ -128,7 +126,9 @@ print(result.status, len(beats), sorted(set(beats)))
 
 @pytest.mark.slow
 def test_a_running_crawl_keeps_its_lock_fresh(
-    site: LocalSite, write_config, db_path: Path  # type: ignore[no-untyped-def]
+    site: LocalSite,
+    write_config,
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([{"name": "gazette", "sitemaps": [site.url("/sitemap_index.xml")]}])
     proc = subprocess.run(
@@ -140,5 +140,76 @@ def test_a_running_crawl_keeps_its_lock_fresh(
     assert proc.returncode == 0, proc.stderr
     status, beats, sources = proc.stdout.strip().split(maxsplit=2)
     assert status == "ok" and int(beats) >= 2 and sources == "['gazette']", proc.stdout
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("SELECT count(*) FROM locks").fetchone() == (0,), "released at the end"
+    assert rows(database_url, "SELECT count(*) FROM locks") == [(0,)], "released at the end"
+
+
+# -- runs of many machines over one archive ----------------------------------------------------
+
+
+def _age(database_url: str, run_id: int, seconds: float) -> None:
+    """Make a run's last sign of life ``seconds`` old, as a heartbeat that stopped."""
+    old = (utcnow() - timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
+    with sql(database_url) as con:
+        con.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (old, run_id))
+
+
+def _statuses(archive: Archive) -> dict[int, str]:
+    return {r["id"]: r["status"] for r in archive.runs("gazette")}
+
+
+def test_a_run_of_another_host_is_judged_by_its_heartbeat_not_by_a_pid_here(
+    archive: Archive, database_url: str
+) -> None:
+    """Many machines over one PostgreSQL: the pid of another host's run means nothing here. It
+    is alive while its heartbeat is fresh and over once it is older than stale_after; a run of
+    this host (or one recorded before hosts were, migration 0010) is over when its pid is."""
+    gone = dead_pid()
+    theirs = archive.start_run("gazette", "worker", pid=gone, host="elsewhere.example")
+    ours = archive.start_run("gazette", "worker", pid=gone)
+    legacy = archive.start_run("gazette", "schedule", pid=gone)
+    with sql(database_url) as con:
+        con.execute("UPDATE runs SET host = NULL, heartbeat_at = NULL WHERE id = ?", (legacy,))
+    assert archive.runs("gazette")[-1]["host"] == "elsewhere.example"
+    assert archive.close_stale_runs("gazette", stale_after=300) == 2
+    assert _statuses(archive) == {theirs: "running", ours: "interrupted", legacy: "interrupted"}
+    _age(database_url, theirs, 200)
+    assert archive.close_stale_runs("gazette", stale_after=300) == 0
+    _age(database_url, theirs, 400)
+    assert archive.close_stale_runs("gazette", stale_after=300) == 1
+    [run] = [r for r in archive.runs("gazette") if r["id"] == theirs]
+    assert (
+        run["status"] == "interrupted" and f"process {gone} on elsewhere.example" in run["message"]
+    )
+
+
+def test_a_crawl_taking_its_lock_ends_left_crawl_runs_but_not_live_workers(
+    archive: Archive, live_pid: int, database_url: str
+) -> None:
+    """The lock says no other crawl of the source runs anywhere; workers run without it."""
+    worker_here = archive.start_run("gazette", "worker", pid=live_pid)
+    worker_there = archive.start_run("gazette", "worker", pid=1, host="elsewhere.example")
+    worker_gone = archive.start_run("gazette", "worker", pid=2, host="gone.example")
+    _age(database_url, worker_gone, 600)
+    crawl_left = archive.start_run("gazette", "schedule", pid=live_pid)  # a reused pid
+    assert RunLog(archive).acquire("gazette", stale_after=300) is None
+    assert _statuses(archive) == {
+        worker_here: "running",
+        worker_there: "running",
+        worker_gone: "interrupted",
+        crawl_left: "interrupted",
+    }
+
+
+def test_running_runs_show_their_last_sign_of_life(archive: Archive, database_url: str) -> None:
+    me = RunLog(archive)
+    mine = archive.start_run("gazette", "manual", pid=os.getpid())
+    other = archive.start_run("gazette", "manual", pid=os.getpid(), host="elsewhere.example")
+    for run_id in (mine, other):
+        _age(database_url, run_id, 120)
+    assert me.touch_runs() == 1, "only our process's runs on this host"
+    beats = {r["id"]: utcnow() - r["heartbeat_at"] for r in archive.runs("gazette")}
+    assert beats[mine] < timedelta(seconds=60) < beats[other]
+    archive.run_heartbeat(other, {"articles_new": 3, "pages_fetched": 4})
+    [run] = [r for r in archive.runs("gazette") if r["id"] == other]
+    assert (run["articles_new"], run["pages_fetched"], run["status"]) == (3, 4, "running")
+    assert utcnow() - run["heartbeat_at"] < timedelta(seconds=60)

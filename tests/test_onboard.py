@@ -11,6 +11,7 @@ from typing import Any
 
 from common.config import load_config
 from newsvault.sitesrv import LocalSite
+from tests.services import has_archive
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -136,17 +137,17 @@ def _config(write_config: Callable[..., Path], site: LocalSite, **extra: Any) ->
 
 
 def test_check_validates_without_archive_or_network(
-    write_config: Callable[..., Path], db_path: Path, cli: Cli, site: LocalSite
+    write_config: Callable[..., Path], database_url: str, cli: Cli, site: LocalSite
 ):
     path = _config(write_config, site)
     done = cli("check", "--config", str(path))
     assert done.returncode == 0, done.stderr
     assert "valid; 1 sources" in done.stdout and "gazette: 1 feeds" in done.stdout
-    assert not site.requests and not db_path.exists()
+    assert not site.requests and not has_archive(database_url)
 
 
 def test_check_fetch_counts_article_urls_and_stores_nothing(
-    write_config: Callable[..., Path], db_path: Path, cli: Cli, site: LocalSite, manifest: Any
+    write_config: Callable[..., Path], database_url: str, cli: Cli, site: LocalSite, manifest: Any
 ):
     path = write_config(
         [
@@ -169,7 +170,7 @@ def test_check_fetch_counts_article_urls_and_stores_nothing(
     assert "HTTP 404" in rows["gone"]["failures"][0]["reason"]
     fetched = set(site.requests)
     assert not any(p in fetched for p in manifest["articles"])  # no article page was fetched
-    assert not db_path.exists()
+    assert not has_archive(database_url)
 
 
 def test_extract_a_url_a_file_and_stdin(

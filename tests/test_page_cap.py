@@ -7,7 +7,6 @@ cap was reached and how many article URLs wait for the next run.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from bench.sitegen import SiteInfo, generate_site, set_base_url
 from crawler.feeds import FeedEntry
 from crawler.spiders.news import newest_first
 from newsvault.sitesrv import LocalSite
+from tests.services import rows
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +33,10 @@ def site(tmp_path: Path) -> Iterator[tuple[LocalSite, SiteInfo]]:
         yield s, info
 
 
-def _config(tmp_path: Path, url: str) -> Path:
+def _config(tmp_path: Path, database: str, url: str) -> Path:
     path = tmp_path / "config.yaml"
     data = {
-        "database": f"sqlite:///{tmp_path / 'archive.db'}",
+        "database": database,
         "crawl": {"allow_private_networks": True, "download_delay": 0, "max_pages_per_run": CAP},
         "sources": [{"name": "big", "sitemaps": [url]}],
     }
@@ -45,17 +45,16 @@ def _config(tmp_path: Path, url: str) -> Path:
 
 
 def test_a_capped_run_takes_the_newest_and_says_how_many_wait(
-    site: tuple[LocalSite, SiteInfo], tmp_path: Path, cli: Any
+    site: tuple[LocalSite, SiteInfo], tmp_path: Path, database_url: str, cli: Any
 ) -> None:
     srv, info = site
-    config = _config(tmp_path, srv.url("/sitemap_index.xml"))
+    config = _config(tmp_path, database_url, srv.url("/sitemap_index.xml"))
     proc = cli("crawl", "--config", str(config), timeout=300)
     assert proc.returncode == 0, proc.stderr
     wait = ARTICLES - CAP
     assert f"page cap reached (crawl.max_pages_per_run): {wait} article URLs wait" in proc.stderr
-    with sqlite3.connect(tmp_path / "archive.db") as con:
-        fetched = {u for (u,) in con.execute("SELECT url FROM fetches")}
-        run = con.execute("SELECT urls_over_cap, message FROM runs").fetchone()
+    fetched = {u for (u,) in rows(database_url, "SELECT url FROM fetches")}
+    [run] = rows(database_url, "SELECT urls_over_cap, message FROM runs")
     newest = {srv.url(p) for p in info.paths[-CAP:]}  # the site's articles, oldest first
     articles = {u for u in fetched if u.endswith(".html")}
     assert articles == newest, f"left out {sorted(newest - articles)[:3]}..."

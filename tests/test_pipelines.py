@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,8 +41,8 @@ PAGE = f"""<html lang="en"><head><title>Dredging approved</title>
 SOURCE = Source(name="gazette", feeds=("https://gazette.test/feed.xml",))
 
 
-def crawler_for(tmp_path: Path, **settings: Any) -> Any:
-    base = {"NEWSVAULT_DATABASE": f"sqlite:///{tmp_path / 'a.db'}", "NEWSVAULT_EXTRACT_WORKERS": 0}
+def crawler_for(database_url: str, **settings: Any) -> Any:
+    base = {"NEWSVAULT_DATABASE": database_url, "NEWSVAULT_EXTRACT_WORKERS": 0}
     crawler = get_crawler(NewsSpider, {**base, **settings})
     crawler.spider = crawler._create_spider(source=SOURCE)
     return crawler
@@ -62,8 +61,8 @@ def page(
     )
 
 
-def test_extract_then_dedupe_then_store(tmp_path: Path) -> None:
-    crawler = crawler_for(tmp_path)
+def test_extract_then_dedupe_then_store(database_url: str) -> None:
+    crawler = crawler_for(database_url)
     extract = ExtractPipeline.from_crawler(crawler)
     dedupe = DedupePipeline.from_crawler(crawler)
     store = StorePipeline.from_crawler(crawler)
@@ -80,7 +79,7 @@ def test_extract_then_dedupe_then_store(tmp_path: Path) -> None:
     store.process_item(FailureItem("https://gazette.test/x", "gazette", "http", "HTTP 500", 500))
     store.spider_closed(crawler.spider, "finished")
     extract.close_spider()
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    archive = Archive.open(database_url)
     try:
         [art] = list(archive.iter_articles())
         assert art["url"] == "https://gazette.test/news/dredging.html"
@@ -93,9 +92,9 @@ def test_extract_then_dedupe_then_store(tmp_path: Path) -> None:
         archive.close()
 
 
-def test_non_articles_are_recorded_and_counted_as_skipped(tmp_path: Path) -> None:
+def test_non_articles_are_recorded_and_counted_as_skipped(database_url: str) -> None:
     """A page fetched whole that holds no article leaves a recorded reason (issue 20)."""
-    crawler = crawler_for(tmp_path)
+    crawler = crawler_for(database_url)
     extract = ExtractPipeline.from_crawler(crawler)
     store = StorePipeline.from_crawler(crawler)
     for p in (extract, store):
@@ -111,8 +110,8 @@ def test_non_articles_are_recorded_and_counted_as_skipped(tmp_path: Path) -> Non
     store.archive.close()
 
 
-def test_same_text_under_two_urls_is_one_article_with_an_alias(tmp_path: Path) -> None:
-    crawler = crawler_for(tmp_path)
+def test_same_text_under_two_urls_is_one_article_with_an_alias(database_url: str) -> None:
+    crawler = crawler_for(database_url)
     extract = ExtractPipeline.from_crawler(crawler)
     dedupe = DedupePipeline.from_crawler(crawler)
     store = StorePipeline.from_crawler(crawler)
@@ -126,7 +125,7 @@ def test_same_text_under_two_urls_is_one_article_with_an_alias(tmp_path: Path) -
             dedupe.process_item(asyncio.run(extract.process_item(page(url, no_canonical))))
         )
     store.spider_closed(crawler.spider, "finished")
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    archive = Archive.open(database_url)
     try:
         assert [a["url"] for a in archive.iter_articles()] == ["https://gazette.test/a-story"]
         with archive.engine.connect() as con:
@@ -214,10 +213,10 @@ def test_safety_middleware_allows_private_networks_when_configured() -> None:
         mw.process_request(Request("http://127.0.0.2:8000/a"))
 
 
-def test_the_sources_of_one_crawl_write_through_one_archive(tmp_path: Path) -> None:
+def test_the_sources_of_one_crawl_write_through_one_archive(database_url: str) -> None:
     """Each source records its own run, through the one archive the crawl process opens; the
     last source to close closes it."""
-    stores = [StorePipeline.from_crawler(crawler_for(tmp_path)) for _ in range(2)]
+    stores = [StorePipeline.from_crawler(crawler_for(database_url)) for _ in range(2)]
     for store in stores:
         store.open_spider()
     first, second = stores
@@ -225,7 +224,7 @@ def test_the_sources_of_one_crawl_write_through_one_archive(tmp_path: Path) -> N
     first.spider_closed(first.crawler.spider, "finished")
     assert second.archive.run(first.run_id)["status"] == "ok", "closing one source closed both"
     second.spider_closed(second.crawler.spider, "finished")
-    third = StorePipeline.from_crawler(crawler_for(tmp_path))
+    third = StorePipeline.from_crawler(crawler_for(database_url))
     third.open_spider()
     try:
         assert third.archive is not first.archive, "a later crawl got a closed archive"

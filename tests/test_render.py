@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from crawler.middlewares import SafetyMiddleware
 from newsvault.sitesrv import LocalSite
 from pipeline.render import Renderer, url_guard
 from tests.conftest import DATA
+from tests.services import rows
 
 pytestmark = pytest.mark.slow
 
@@ -51,17 +51,9 @@ def render_site() -> Any:
         yield s
 
 
-def _rows(db_path: Path, sql: str) -> list[Any]:
-    con = sqlite3.connect(db_path)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _articles(db_path: Path, site: LocalSite) -> dict[str, dict[str, Any]]:
-    rows = _rows(
-        db_path,
+def _articles(db: str, site: LocalSite) -> dict[str, dict[str, Any]]:
+    found = rows(
+        db,
         "SELECT a.url, a.text, a.markdown, a.paywalled, f.rendered_sha256, f.body_sha256 "
         "FROM articles a JOIN fetches f ON f.article_id = a.id",
     )
@@ -73,7 +65,7 @@ def _articles(db_path: Path, site: LocalSite) -> dict[str, dict[str, Any]]:
             "rendered": r[4],
             "body": r[5],
         }
-        for r in rows
+        for r in found
     }
 
 
@@ -81,7 +73,7 @@ def test_render_auto_renders_only_script_built_pages(
     render_site: LocalSite,
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     _need_browser()
     config = write_config(
@@ -89,7 +81,7 @@ def test_render_auto_renders_only_script_built_pages(
     )
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    arts = _articles(db_path, render_site)
+    arts = _articles(database_url, render_site)
     # every article archived with its full text
     assert set(arts) == SCRIPT_BUILT | PAYWALLED | PLAIN
     assert "otters at nine places" in arts["/news/river-survey.html"]["text"]
@@ -101,7 +93,7 @@ def test_render_auto_renders_only_script_built_pages(
     assert rendered == SCRIPT_BUILT
     for path in SCRIPT_BUILT:
         assert arts[path]["rendered"] != arts[path]["body"]
-    raw = dict(_rows(db_path, "SELECT sha256, size FROM bodies"))
+    raw = dict(rows(database_url, "SELECT sha256, size FROM bodies"))
     assert all(arts[p]["body"] in raw and arts[p]["rendered"] in raw for p in SCRIPT_BUILT)
     # the browser's requests: each script's data once, nothing for the plain or paywalled pages,
     # no image, and each page's document once (by the crawler: the browser was handed its bytes)
@@ -130,12 +122,12 @@ def test_render_never_starts_no_browser(
     render_site: LocalSite,
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config([{"name": "coast", "sitemaps": [render_site.url("/sitemap.xml")]}])
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    assert set(_articles(db_path, render_site)) == PAYWALLED | PLAIN
+    assert set(_articles(database_url, render_site)) == PAYWALLED | PLAIN
     assert not [p for p in render_site.requests if p in BROWSER_ONLY]
     assert "hromium" not in proc.stderr
 
@@ -144,7 +136,7 @@ def test_missing_chromium_is_said_once_and_the_run_goes_on(
     render_site: LocalSite,
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     config = write_config(
         [{"name": "coast", "sitemaps": [render_site.url("/sitemap.xml")], "render": "auto"}],
@@ -154,7 +146,7 @@ def test_missing_chromium_is_said_once_and_the_run_goes_on(
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Chromium is not installed at /nonexistent/chromium") == 1
     assert "Traceback" not in proc.stderr
-    assert set(_articles(db_path, render_site)) == PAYWALLED | PLAIN
+    assert set(_articles(database_url, render_site)) == PAYWALLED | PLAIN
 
 
 def test_the_guard_refuses_a_private_address_the_crawl_does_not_allow(
@@ -188,7 +180,7 @@ def test_paywalled_and_markdown_in_show_search_export_stats(
     render_site: LocalSite,
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     import json
 
@@ -239,17 +231,17 @@ def test_reextract_reads_the_rendered_dom(
     render_site: LocalSite,
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     _need_browser()
     config = write_config(
         [{"name": "coast", "sitemaps": [render_site.url("/sitemap.xml")], "render": "auto"}]
     )
     assert cli("crawl", "--config", str(config)).returncode == 0
-    before = _articles(db_path, render_site)
+    before = _articles(database_url, render_site)
     proc = cli("reextract", "--config", str(config), "--workers", "1")
     assert proc.returncode == 0, proc.stderr
-    after = _articles(db_path, render_site)
+    after = _articles(database_url, render_site)
     assert after == before  # the script-built pages still extract: from their rendered DOM
 
 
@@ -257,7 +249,7 @@ def test_render_always_renders_every_article_page(
     render_site: LocalSite,
     write_config,
     cli,
-    db_path: Path,  # type: ignore[no-untyped-def]
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     _need_browser()
     config = write_config(
@@ -265,7 +257,7 @@ def test_render_always_renders_every_article_page(
     )
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
-    arts = _articles(db_path, render_site)
+    arts = _articles(database_url, render_site)
     assert set(arts) == SCRIPT_BUILT | PAYWALLED | PLAIN
     assert all(a["rendered"] for a in arts.values())
     assert all(arts[p]["paywalled"] for p in PAYWALLED)

@@ -8,7 +8,6 @@ or connection error instead).
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -36,6 +35,7 @@ from crawler.politeness import MAX_CRAWL_DELAY, CrawlDelayMiddleware
 from crawler.settings import scrapy_settings
 from tests.conftest import ROOT
 from tests.faultsrv import FaultServer, Route, article_html
+from tests.services import rows
 
 PRIVATE = [
     "http://127.0.0.1/",
@@ -239,7 +239,7 @@ def test_the_resolver_guards_the_connection_itself(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_end_to_end_with_the_guard_on_nothing_private_is_fetched(
-    write_config: Any, cli: Any, db_path: Path
+    write_config: Any, cli: Any, database_url: str
 ) -> None:
     with FaultServer() as srv:
         links = "".join(f'<a href="{u}">x</a>' for u in PRIVATE)
@@ -260,8 +260,7 @@ def test_end_to_end_with_the_guard_on_nothing_private_is_fetched(
         proc = cli("crawl", "--config", str(config))
         assert srv.hits == [], "the guard let a request through to this machine"
     assert proc.returncode == 1, proc.stdout + proc.stderr  # every request refused
-    with sqlite3.connect(db_path) as con:
-        failures = dict(con.execute("SELECT url, kind || ': ' || reason FROM failures"))
+    failures = dict(rows(database_url, "SELECT url, kind || ': ' || reason FROM failures"))
     for url in [*starts, srv.url("/feed.xml")]:
         assert url in failures, (url, failures)
         assert "-blocked: refused" in failures[url] and "non-public address" in failures[url]

@@ -19,6 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from newsvault.sitesrv import LocalSite
 from tests.conftest import ROOT
-from tests.services import pg_schema, redis_db
+from tests.services import pg_schema, redis_db, rows
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -229,9 +230,10 @@ def test_a_redis_restart_mid_run_loses_nothing(
 
 
 def test_a_worker_helps_a_crawl_and_sigterm_ends_it_cleanly(
-    site: LocalSite, tmp_path: Path, procs: list[Any], cli: Any
+    site: LocalSite, tmp_path: Path, procs: list[Any], cli: Any, database_url: str
 ) -> None:
-    with pg_schema("nv_term") as database, redis_db() as frontier:
+    database = database_url
+    with redis_db() as frontier:
         data = {
             "database": database,
             "frontier": frontier,
@@ -252,12 +254,57 @@ def test_a_worker_helps_a_crawl_and_sigterm_ends_it_cleanly(
         crawl = cli("crawl", "--config", str(config))
         assert crawl.returncode == 0, crawl.stderr
         assert len(_articles(database)) == 12
+        # the crawl took the source's lock: the live worker's run is not "interrupted"
+        here = socket.gethostname()
+        assert rows(database, "SELECT status, host FROM runs WHERE trigger = 'worker'") == [
+            ("running", here)
+        ]
+        state = cli("status", "--config", str(config))
+        assert f"workers: 1 (pid {worker.pid} on {here}, last active " in state.stderr
+        assert "running" not in state.stdout, "a worker's run is not the source's last run"
         os.kill(worker.pid, signal.SIGTERM)
         assert worker.wait(timeout=60) == 0, log.read_text()[-3000:]
         out = log.read_text()
         assert "requests handled" in out and "Traceback" not in out
         runs = cli("runs", "--config", str(config)).stdout
         assert "worker" in runs and "manual" in runs
+
+
+WORKER_PROBE = """
+import sys
+from pathlib import Path
+from common.config import load_config
+from newsvault.worker import run_worker
+run_worker(load_config(Path(sys.argv[1])), exit_when_idle=3, extract_workers=0, heartbeat=0.2)
+"""
+
+
+def test_a_worker_keeps_its_runs_alive_while_it_waits(
+    tmp_path: Path, database_url: str, cli: Any
+) -> None:
+    """An idle worker refreshes its runs' heartbeat: other hosts see it alive (test_locks)."""
+    with redis_db() as frontier:
+        data = {
+            "database": database_url,
+            "frontier": frontier,
+            "sources": [{"name": "gazette", "feeds": ["http://127.0.0.1:9/feed.xml"]}],
+        }
+        config = tmp_path / "config.yaml"
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-c", WORKER_PROBE, str(config)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    [(trigger, status, host, started, beat)] = rows(
+        database_url, "SELECT trigger, status, host, started_at, heartbeat_at FROM runs"
+    )
+    assert (trigger, status, host) == ("worker", "ok", socket.gethostname())
+    assert _parse(beat) - _parse(started) >= timedelta(seconds=2), "no heartbeat while idle"
+
+
+def _parse(at: Any) -> datetime:
+    return at if isinstance(at, datetime) else datetime.fromisoformat(at)
 
 
 def test_without_a_frontier_key_nothing_needs_redis(write_config: Any, site: Any, cli: Any) -> None:

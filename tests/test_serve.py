@@ -20,11 +20,10 @@ from tests.conftest import ROOT
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    db = tmp_path / "archive.db"
-    Archive.open(f"sqlite:///{db}").close()  # an empty archive, migrated
+def config(tmp_path: Path, database_url: str) -> Path:
+    Archive.open(database_url).close()  # an empty archive, migrated
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"database": f"sqlite:///{db}"}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"database": database_url}), encoding="utf-8")
     return path
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_every_sitemap_of_an_index_is_read_even_after_a_missing_or_broken_one(
-    make_site, manifest: dict[str, Any], write_config, cli, db_path: Path  # type: ignore[no-untyped-def]
+    make_site, manifest: dict[str, Any], write_config, cli, database_url: str  # type: ignore[no-untyped-def]
 ) -> None:
     def break_two_links(root: Path) -> None:
         index = root / "sitemap_index.xml"
@@ -31,7 +31,7 @@ def test_every_sitemap_of_an_index_is_read_even_after_a_missing_or_broken_one(
     proc = cli("crawl", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
     listed = ("sitemap-posts", "sitemap-news", "sitemap-archive")
-    assert set(stored(db_path)) == expected_urls(site, manifest, *listed)
+    assert set(stored(database_url)) == expected_urls(site, manifest, *listed)
     asked = [p for p in site.requests if p.startswith("/sitemap")]
     assert asked.count("/sitemap-posts.xml") == 1
     assert {"/sitemap-gone.xml", "/sitemap-broken.xml", "/sitemap-archive.xml.gz"} <= set(asked)

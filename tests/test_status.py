@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
+import json
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from newsvault.cli import main
 from newsvault.schedule import missed_fire
 from storage.repository import Archive
 from storage.runlog import RunLog
+from tests.services import sql
 
 FEED = "http://127.0.0.1:9/feed.xml"  # never fetched: these tests only read the runs table
 
@@ -32,16 +32,16 @@ def config_file(write_config: Callable[..., Path]) -> Path:
 
 
 @pytest.fixture
-def runlog(db_path: Path) -> Iterator[RunLog]:
-    log = RunLog(Archive.open(f"sqlite:///{db_path}"))
+def runlog(database_url: str) -> Iterator[RunLog]:
+    log = RunLog(Archive.open(database_url))
     yield log
     log.archive.close()
 
 
-def run(db: Path, log: RunLog, source: str, status: str, hours_ago: float = 0.0) -> int:
+def run(db: str, log: RunLog, source: str, status: str, hours_ago: float = 0.0) -> int:
     run_id = log.record_run(source, "schedule", status, f"a {status} run")
     at = (utcnow() - timedelta(hours=hours_ago)).replace(tzinfo=None).isoformat(" ")
-    with closing(sqlite3.connect(db)) as con, con:
+    with sql(db) as con:
         con.execute(
             "UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?", (at, at, run_id)
         )
@@ -54,11 +54,11 @@ def status(config: Path) -> tuple[int, str]:
 
 
 def test_status_is_0_when_every_source_ran_well_lately(
-    config_file: Path, runlog: RunLog, db_path: Path
+    config_file: Path, runlog: RunLog, database_url: str
 ) -> None:
-    run(db_path, runlog, "gazette", "ok", hours_ago=0.5)
-    run(db_path, runlog, "herald", "partial", hours_ago=0.2)
-    run(db_path, runlog, "herald", "skipped")  # a skip is neither success nor failure
+    run(database_url, runlog, "gazette", "ok", hours_ago=0.5)
+    run(database_url, runlog, "herald", "partial", hours_ago=0.2)
+    run(database_url, runlog, "herald", "skipped")  # a skip is neither success nor failure
     code, out = status(config_file)
     assert code == 0, out
     assert "gazette" in out and "herald" in out and "UNHEALTHY" not in out
@@ -73,11 +73,11 @@ def test_status_is_0_for_sources_that_have_not_run_yet(config_file: Path, runlog
 
 @pytest.mark.parametrize("last", ["failed", "timed out", "interrupted"])
 def test_status_is_1_when_the_last_run_failed(
-    last: str, config_file: Path, runlog: RunLog, db_path: Path
+    last: str, config_file: Path, runlog: RunLog, database_url: str
 ) -> None:
-    run(db_path, runlog, "gazette", "ok", hours_ago=0.5)
-    run(db_path, runlog, "herald", "ok", hours_ago=0.5)
-    run(db_path, runlog, "herald", last, hours_ago=0.1)
+    run(database_url, runlog, "gazette", "ok", hours_ago=0.5)
+    run(database_url, runlog, "herald", "ok", hours_ago=0.5)
+    run(database_url, runlog, "herald", last, hours_ago=0.1)
     code, out = status(config_file)
     assert code == 1, out
     assert f"unhealthy: herald: last run {last}: a {last} run" in out
@@ -85,21 +85,21 @@ def test_status_is_1_when_the_last_run_failed(
 
 
 def test_status_is_1_when_no_run_succeeded_for_too_long(
-    config_file: Path, runlog: RunLog, db_path: Path
+    config_file: Path, runlog: RunLog, database_url: str
 ) -> None:
-    run(db_path, runlog, "gazette", "ok", hours_ago=3)
-    run(db_path, runlog, "gazette", "stopped", hours_ago=0.1)  # not a failure, not a success
-    run(db_path, runlog, "herald", "ok", hours_ago=0.1)
+    run(database_url, runlog, "gazette", "ok", hours_ago=3)
+    run(database_url, runlog, "gazette", "stopped", hours_ago=0.1)  # not a failure, not a success
+    run(database_url, runlog, "herald", "ok", hours_ago=0.1)
     code, out = status(config_file)
     assert code == 1, out
     assert "unhealthy: gazette: no successful run for 3 h" in out
 
 
 def test_status_is_1_when_a_source_never_succeeded_since_its_first_run(
-    config_file: Path, runlog: RunLog, db_path: Path
+    config_file: Path, runlog: RunLog, database_url: str
 ) -> None:
-    run(db_path, runlog, "gazette", "skipped", hours_ago=2)
-    run(db_path, runlog, "herald", "ok", hours_ago=0.1)
+    run(database_url, runlog, "gazette", "skipped", hours_ago=2)
+    run(database_url, runlog, "herald", "ok", hours_ago=0.1)
     code, out = status(config_file)
     assert code == 1, out
     assert "gazette: no successful run since its first" in out
@@ -115,11 +115,11 @@ def test_status_exit_statuses_for_a_bad_config_and_a_missing_archive(
 
 
 def test_runs_lists_newest_first_and_filters(
-    config_file: Path, runlog: RunLog, db_path: Path
+    config_file: Path, runlog: RunLog, database_url: str
 ) -> None:
     for i in range(3):
-        run(db_path, runlog, "gazette", "ok", hours_ago=3 - i)
-    run(db_path, runlog, "herald", "failed")
+        run(database_url, runlog, "gazette", "ok", hours_ago=3 - i)
+    run(database_url, runlog, "herald", "failed")
     result = CliRunner().invoke(main, ["runs", "--config", str(config_file), "--limit", "2"])
     assert result.exit_code == 0, result.output
     lines = [ln for ln in result.output.splitlines() if "schedule" in ln]
@@ -167,8 +167,8 @@ def test_daemon_refuses_to_start_without_sources_a_log_file_or_an_archive(
     empty.write_text("sources: []\n")
     code, out = daemon(empty)
     assert code == 2 and "no sources configured" in out
-    text = config_file.read_text().replace(str(tmp_path / "archive.db"), "/nonexistent/dir/a.db")
-    config_file.write_text(text)
+    data = yaml.safe_load(config_file.read_text())
+    config_file.write_text(yaml.safe_dump({**data, "database": "sqlite:////nonexistent/dir/a.db"}))
     code, out = daemon(config_file, "--log-file", str(tmp_path / "d.log"))
     assert code == 3 and "cannot create the archive" in out
 
@@ -183,3 +183,37 @@ def test_jitter_delays_each_fire_by_at_most_its_seconds() -> None:
     base = now.replace(hour=13, minute=0)
     assert all(base <= f <= base + timedelta(seconds=30) for f in fires)
     assert len(fires) > 1, "the delay is random"
+
+
+def test_workers_are_listed_with_their_last_activity_and_their_runs_are_no_crawl(
+    config_file: Path, runlog: RunLog, database_url: str
+) -> None:
+    """A long-lived `newsvault worker` keeps a run per source "running": status names the
+    worker and when it was last active, and its runs neither hide nor replace the crawls'."""
+    run(database_url, runlog, "gazette", "ok", hours_ago=0.5)
+    run(database_url, runlog, "herald", "failed", hours_ago=0.2)  # the last crawl failed
+    archive = runlog.archive
+    for source in ("gazette", "herald"):
+        archive.start_run(source, "worker", pid=4242, host="w1.example")
+    done = archive.start_run("herald", "worker", pid=77, host="w2.example")
+    archive.finish_run(done, "ok")  # a worker that stopped: its run ended well
+    result = CliRunner().invoke(main, ["status", "--config", str(config_file), "--json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    last = {s["source"]: s["last_status"] for s in data["sources"]}
+    assert last == {"gazette": "ok", "herald": "failed"}
+    [worker] = data["workers"]
+    assert (worker["host"], worker["pid"], worker["sources"]) == (
+        "w1.example",
+        4242,
+        [
+            "gazette",
+            "herald",
+        ],
+    )
+    code, out = status(config_file)
+    assert code == 1 and "unhealthy: herald: last run failed" in out
+    assert "workers: 1 (pid 4242 on w1.example, last active " in out
+    listed = CliRunner().invoke(main, ["runs", "--config", str(config_file)])
+    working = [ln for ln in listed.output.splitlines() if "running" in ln]
+    assert len(working) == 2 and all("pid 4242 on w1.example, last active" in ln for ln in working)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from common.errors import StorageError
 from storage.repository import Archive, ArticleRecord, FetchRecord, Outcome
+from tests.services import sqlite_only
 
 
 @pytest.fixture
@@ -104,8 +105,9 @@ def test_failures_are_recorded(archive: Archive) -> None:
     )
 
 
-def test_wal_and_pragmas_on_every_sqlite_connection(tmp_path: Path) -> None:
-    a = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+@sqlite_only("WAL and pragmas")
+def test_wal_and_pragmas_on_every_sqlite_connection(database_url: str) -> None:
+    a = Archive.open(database_url)
     try:
         with a.engine.connect() as con:
             assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -115,8 +117,8 @@ def test_wal_and_pragmas_on_every_sqlite_connection(tmp_path: Path) -> None:
         a.close()
 
 
-def test_reopening_an_archive_keeps_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+def test_reopening_an_archive_keeps_it(database_url: str) -> None:
+    url = database_url
     a = Archive.open(url)
     a.save_article(a.start_run("e"), rec(), fetch())
     a.close()

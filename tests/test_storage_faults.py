@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from common.errors import StorageError
 from storage.repository import Archive, ArticleRecord, FetchRecord
 from tests.conftest import ROOT
 from tests.faultsrv import FaultServer, held_port, install_news_site
+from tests.services import rows, sqlite_only
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +38,10 @@ def news_site() -> Iterator[tuple[FaultServer, list[str]]]:
         yield srv, install_news_site(srv, 30)
 
 
-def _articles(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as con:
-        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        return dict(con.execute("SELECT url, text_hash FROM articles"))
+def _articles(db: str) -> dict[str, str]:
+    if db.startswith("sqlite"):
+        assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+    return dict(rows(db, "SELECT url, text_hash FROM articles"))
 
 
 def _first_ten(srv: FaultServer, write_config: Any, cli: Any) -> tuple[Path, dict[str, Any]]:
@@ -80,8 +81,8 @@ def _reader(url: str, rounds: int) -> None:
     archive.close()
 
 
-def test_two_writers_and_a_reader_never_see_database_is_locked(db_path: Path) -> None:
-    url = f"sqlite:///{db_path}"
+def test_two_writers_and_a_reader_never_see_database_is_locked(database_url: str) -> None:
+    url = database_url
     Archive.open(url).close()
     ctx = multiprocessing.get_context("spawn")
     procs = [
@@ -94,16 +95,14 @@ def test_two_writers_and_a_reader_never_see_database_is_locked(db_path: Path) ->
     for p in procs:
         p.join(120)
     assert [p.exitcode for p in procs] == [0, 0, 0]
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert con.execute("SELECT count(*) FROM articles").fetchone() == (150 + 150 - 40,)
-        assert con.execute("SELECT count(*) FROM failures").fetchone() == (300,)
-        assert con.execute("SELECT count(*) FROM fetches").fetchone() == (300,)
-        assert con.execute("SELECT status FROM runs").fetchall() == [("ok",), ("ok",)]
+    assert len(_articles(url)) == 150 + 150 - 40
+    assert rows(url, "SELECT count(*) FROM failures") == [(300,)]
+    assert rows(url, "SELECT count(*) FROM fetches") == [(300,)]
+    assert rows(url, "SELECT status FROM runs") == [("ok",), ("ok",)]
 
 
 def test_two_crawls_and_an_export_at_once(
-    news_site: tuple[FaultServer, list[str]], write_config: Any, db_path: Path, tmp_path: Path
+    news_site: tuple[FaultServer, list[str]], write_config: Any, database_url: str, tmp_path: Path
 ) -> None:
     srv, paths = news_site
     sources = [
@@ -111,7 +110,7 @@ def test_two_crawls_and_an_export_at_once(
         {"name": "odds", "feeds": [srv.url("/feed.xml")], "article_urls": [r"[13579]$"]},
     ]
     config = write_config(sources)
-    Archive.open(f"sqlite:///{db_path}").close()
+    Archive.open(database_url).close()
 
     def newsvault(*args: str) -> subprocess.Popen[str]:
         cmd = [sys.executable, "-m", "newsvault", *args, "--config", str(config)]
@@ -128,18 +127,23 @@ def test_two_crawls_and_an_export_at_once(
         assert proc.returncode == 0, err
         assert "locked" not in err.lower()
     assert exports, "no export ran during the crawls"
-    assert set(_articles(db_path)) == {srv.url(p) for p in paths}
+    assert set(_articles(database_url)) == {srv.url(p) for p in paths}
 
 
 # -- a full disk and a read-only file ----------------------------------------------------------
 
 
+@sqlite_only("full disk is RLIMIT_FSIZE on the file")
 def test_full_disk_stops_the_run_with_status_3_and_keeps_what_was_stored(
-    news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, db_path: Path
+    news_site: tuple[FaultServer, list[str]],
+    write_config: Any,
+    cli: Any,
+    database_url: str,
+    db_path: Path,
 ) -> None:
     srv, paths = news_site
     config, source = _first_ten(srv, write_config, cli)
-    before = _articles(db_path)
+    before = _articles(database_url)
     assert len(before) == 10
     source["article_urls"] = ["/news/"]
     config = write_config([source])
@@ -160,18 +164,18 @@ def test_full_disk_stops_the_run_with_status_3_and_keeps_what_was_stored(
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "cannot write to the archive" in proc.stderr and "disk" in proc.stderr
     assert "Traceback" not in proc.stderr
-    after = _articles(db_path)
+    after = _articles(database_url)
     assert all(after.get(u) == h for u, h in before.items()), "an article stored before was lost"
 
     # with room again, the next run completes the archive and closes the broken run
     again = cli("crawl", "--config", str(config))
     assert again.returncode == 0, again.stderr
-    assert set(_articles(db_path)) == {srv.url(p) for p in paths}
-    with sqlite3.connect(db_path) as con:
-        statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")]
+    assert set(_articles(database_url)) == {srv.url(p) for p in paths}
+    statuses = [s for (s,) in rows(database_url, "SELECT status FROM runs ORDER BY id")]
     assert statuses[0] == "ok" and statuses[-1] == "ok" and "running" not in statuses
 
 
+@sqlite_only("full disk is RLIMIT_FSIZE on the file")
 def test_a_crawl_on_a_full_disk_prints_only_its_one_line(
     news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, db_path: Path
 ) -> None:
@@ -221,24 +225,30 @@ def _immutable(path: Path, on: bool) -> bool:
 
 
 def test_read_only_archive_stops_before_fetching_with_status_3(
-    news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, db_path: Path
+    news_site: tuple[FaultServer, list[str]], write_config: Any, cli: Any, database_url: str
 ) -> None:
+    """SQLite: the file made immutable (``chattr +i``); PostgreSQL: the connection's
+    transactions read-only (as on a hot standby, or for a role set read-only)."""
     srv, _ = news_site
     config, _ = _first_ten(srv, write_config, cli)
-    before = _articles(db_path)
+    before = _articles(database_url)
     fetched = len(srv.hits)
-    if not _immutable(db_path, True):
+    db = Path(database_url.removeprefix("sqlite:///"))
+    if database_url.startswith("postgresql"):
+        readonly = database_url + "%20-cdefault_transaction_read_only%3Don"
+        config.write_text(config.read_text().replace(database_url, readonly))
+    elif not _immutable(db, True):
         if os.environ.get("CI") == "true":
             pytest.fail("chattr +i is needed (Debian package e2fsprogs, an ext4/xfs tmp dir)")
         pytest.skip("chattr +i is not available here (needs e2fsprogs and CAP_LINUX_IMMUTABLE)")
     try:
         proc = cli("crawl", "--config", str(config))
     finally:
-        assert _immutable(db_path, False)
+        assert database_url.startswith("postgresql") or _immutable(db, False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "read-only" in proc.stderr and "Traceback" not in proc.stderr
     assert len(srv.hits) == fetched, "pages were fetched for an archive that cannot be written"
-    assert _articles(db_path) == before
+    assert _articles(database_url) == before
 
 
 # -- secrets -----------------------------------------------------------------------------------
@@ -255,17 +265,13 @@ def test_a_database_password_never_appears_in_an_error() -> None:
     assert SECRET not in message and SECRET not in repr(info.value)
 
 
-def test_a_password_from_the_environment_never_reaches_the_output(
-    write_config: Any, cli: Any, tmp_path: Path
-) -> None:
+def test_a_password_from_the_environment_never_reaches_the_output(cli: Any, tmp_path: Path) -> None:
     pytest.importorskip("psycopg")
-    config = write_config([{"name": "x", "feeds": ["http://127.0.0.1:9/feed.xml"]}])
+    config = tmp_path / "config.yaml"
     with held_port() as port:
-        text = config.read_text().replace(
-            f"sqlite:///{tmp_path / 'archive.db'}",
-            f"postgresql+psycopg://newsvault:${{DB_PASSWORD}}@127.0.0.1:{port}/test",
-        )
-        config.write_text(text)
+        database = f"postgresql+psycopg://newsvault:${{DB_PASSWORD}}@127.0.0.1:{port}/test"
+        source = {"name": "x", "feeds": ["http://127.0.0.1:9/feed.xml"]}
+        config.write_text(yaml.safe_dump({"database": database, "sources": [source]}))
         proc = cli("crawl", "--config", str(config), env={"DB_PASSWORD": SECRET})
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "cannot open the archive" in proc.stderr

@@ -157,13 +157,17 @@ def runs(config: Config, source_name: str | None, limit: int, as_json: bool) -> 
 
     Statuses: running, ok, partial (some pages failed), failed, stopped, timed out, skipped
     (the source was being crawled already), interrupted (its process died). The message says
-    why, e.g. the most frequent failure reasons (all of them: `newsvault failures --run ID`).
+    why, e.g. the most frequent failure reasons (all of them: `newsvault failures --run ID`);
+    for a running run, its process and host and its last sign of life. A `newsvault worker`
+    records one run per source, trigger "worker", with its counts so far.
 
     \b
     Examples:
         newsvault runs
         newsvault runs --source harbour-gazette --limit 10 --json
     """
+    from common.dates import utcnow
+
     runlog = _open_runlog(config)
     try:
         rows = runlog.archive.runs(source_name, limit=limit)
@@ -171,9 +175,18 @@ def runs(config: Config, source_name: str | None, limit: int, as_json: bool) -> 
         fail(str(exc), EXIT_STORAGE)
     finally:
         runlog.archive.close()
+    now = utcnow()
     for r in rows:
         r["seconds"] = _seconds(r)
+        if not as_json and r["status"] == "running" and not r["message"]:
+            r["message"] = _activity(r, now)
     emit(rows, RUN_COLUMNS, as_json=as_json, title="newsvault runs (times in UTC)")
+
+
+def _activity(run: Mapping[str, Any], now: datetime) -> str:
+    """Where a running run runs and when it last showed a sign of life."""
+    last = run.get("heartbeat_at") or run["started_at"]
+    return f"pid {run['pid']} on {run.get('host') or '?'}, last active {_span(now - last)} ago"
 
 
 def health(config: Config, history: Any, now: datetime) -> tuple[bool, str]:
@@ -221,8 +234,10 @@ def status(config: Config, as_json: bool) -> None:
     Unhealthy: the last run failed (or timed out, or its process died), or no run has succeeded
     for longer than daemon.unhealthy_after. Usable as a health check (exit status 0 or 1;
     2 bad config, 3 the archive cannot be opened). Also says whether a daemon is running
-    against the archive (for information: the exit status depends on the runs only). With
-    --json: one object, {"healthy", "daemon", "sources": [...]}.
+    against the archive and which workers (`newsvault worker`) are at work, with their last
+    activity (for information: the exit status depends on the crawls' runs only; a worker's
+    runs are not a source's last run). With --json: one object, {"healthy", "daemon",
+    "workers": [...], "sources": [...]}.
 
     \b
     Examples:
@@ -240,6 +255,7 @@ def status(config: Config, as_json: bool) -> None:
     rows: list[dict[str, Any]] = []
     try:
         holder = runlog.holder(DAEMON_LOCK)
+        workers = runlog.archive.workers()
         for source in config.sources:
             hist = runlog.history(source.name)
             rows.append(_status_row(config, source, hist, now))
@@ -251,10 +267,22 @@ def status(config: Config, as_json: bool) -> None:
     problems = [f"{r['source']}: {r['why']}" for r in rows if not r["healthy"]]
     if as_json:
         daemon_info = {"running": running, "state": daemon_line.removeprefix("daemon: ")}
-        emit_json({"healthy": not problems, "daemon": daemon_info, "sources": rows})
+        found = [
+            {"host": w.host, "pid": w.pid, "sources": w.sources, "last_active": w.last_active}
+            for w in workers
+        ]
+        emit_json(
+            {"healthy": not problems, "daemon": daemon_info, "workers": found, "sources": rows}
+        )
     else:
         emit(rows, STATUS_COLUMNS, as_json=False, title="newsvault status (times in UTC)")
         note(daemon_line)
+        if workers:
+            each = (
+                f"pid {w.pid} on {w.host or '?'}, last active {_span(now - w.last_active)} ago"
+                for w in workers
+            )
+            note(f"workers: {len(workers)} ({'; '.join(each)})")
         for problem in problems:
             click.echo(f"newsvault: unhealthy: {problem}", err=True)
     sys.exit(EXIT_FAILED if problems else EXIT_OK)

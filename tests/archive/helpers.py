@@ -13,17 +13,15 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from newsvault.demo import DEMO_SITE
 from newsvault.sitesrv import LocalSite
 from tests.conftest import ROOT
+from tests.services import sql
 
 __all__ = [
     "Crawled",
@@ -61,29 +59,6 @@ class Crawled:
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
-
-
-class _Sql:
-    """A connection taking SQLite's ``?`` placeholders on either database."""
-
-    def __init__(self, conn: Any, pg: bool) -> None:
-        self.conn, self.pg = conn, pg
-
-    def execute(self, query: str, params: tuple[Any, ...] = ()) -> Any:
-        return self.conn.exec_driver_sql(query.replace("?", "%s") if self.pg else query, params)
-
-
-@contextmanager
-def sql(url: str) -> Iterator[_Sql]:
-    """One transaction on the archive at ``url``, for a test to look at or change rows."""
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            yield _Sql(conn, engine.dialect.name == "postgresql")
-    finally:
-        engine.dispose()
 
 
 def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:

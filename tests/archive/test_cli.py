@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ from tests.archive.helpers import (
     run_cli,
     sql,
 )
+from tests.services import pg_schema
 
 pytestmark = pytest.mark.slow
 
@@ -206,14 +208,17 @@ def test_serve_reports_a_port_in_use_and_a_missing_archive(crawled: Crawled, tmp
         port = busy.getsockname()[1]
         proc = run_cli("serve", "--config", str(crawled.config), "--port", str(port), timeout=30)
     assert proc.returncode == 2 and "cannot listen on 127.0.0.1" in proc.stderr
-    if not crawled.is_sqlite:
-        return  # a missing archive is a missing SQLite file
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(crawled.config.read_text().replace(str(crawled.db), str(tmp_path / "no.db")))
-    for args in (("serve",), ("search", "x"), ("stats",), ("export",)):
-        proc = run_cli(*args, "--config", str(cfg), timeout=30)
-        assert proc.returncode == 3 and "no archive at" in proc.stderr, args
-        assert "Traceback" not in proc.stderr
+    with contextlib.ExitStack() as stack:  # a missing SQLite file; a schema with no tables
+        if crawled.is_sqlite:
+            missing = crawled.url.replace(str(crawled.db), str(tmp_path / "no.db"))
+        else:
+            missing = stack.enter_context(pg_schema("nv_empty"))
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(crawled.config.read_text().replace(crawled.url, missing))
+        for args in (("serve",), ("search", "x"), ("stats",), ("export",)):
+            proc = run_cli(*args, "--config", str(cfg), timeout=30)
+            assert proc.returncode == 3 and "no archive at" in proc.stderr, args
+            assert "Traceback" not in proc.stderr
 
 
 def test_show_and_search_print_no_terminal_escapes(archive_copy: Crawled) -> None:

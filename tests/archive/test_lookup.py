@@ -17,6 +17,7 @@ from newsvault.cli import main
 from storage.reading import lookup_article
 from storage.repository import Archive, ArticleRecord, FetchRecord
 from tests.conftest import DATA
+from tests.services import has_archive
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 URL = "https://ex.com/news/council-budget/"
@@ -56,10 +57,9 @@ def _save(archive: Archive, url: str, text: str, at: datetime) -> None:
 
 
 @pytest.fixture
-def archived(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+def archived(tmp_path: Path, database_url: str) -> Iterator[tuple[Path, int]]:
     """A config and the id of an article with two revisions, a content alias and a redirect."""
-    db = tmp_path / "archive.db"
-    archive = Archive.open(f"sqlite:///{db}")
+    archive = Archive.open(database_url)
     try:
         _save(archive, URL, OLD, T0)
         _save(archive, URL, NEW, T0 + timedelta(hours=1))
@@ -75,7 +75,7 @@ def archived(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     finally:
         archive.close()
     config = tmp_path / "config.yaml"
-    data = {"database": f"sqlite:///{db}", "sources": [{"name": "gazette", "feeds": [URL]}]}
+    data = {"database": database_url, "sources": [{"name": "gazette", "feeds": [URL]}]}
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     yield config, art_id
 
@@ -111,10 +111,10 @@ def test_a_reference_to_nothing_is_one_line_and_exit_2_in_every_command(
 
 
 def test_lookup_resolves_every_reference_to_the_one_article(
-    archived: tuple[Path, int], tmp_path: Path
+    archived: tuple[Path, int], database_url: str
 ) -> None:
     _, art_id = archived
-    archive = Archive.open(f"sqlite:///{tmp_path / 'archive.db'}", readonly=True)
+    archive = Archive.open(database_url, readonly=True)
     try:
         for ref in [str(art_id), *REFS]:
             found = lookup_article(archive.engine, ref)
@@ -126,9 +126,11 @@ def test_lookup_resolves_every_reference_to_the_one_article(
         archive.close()
 
 
-def test_lookup_finds_a_url_the_article_was_fetched_at_without_an_alias(tmp_path: Path) -> None:
+def test_lookup_finds_a_url_the_article_was_fetched_at_without_an_alias(
+    database_url: str,
+) -> None:
     """Archives from before aliases were recorded know some URLs only from their fetches."""
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+    archive = Archive.open(database_url)
     try:
         record = ArticleRecord(source="gazette", url=URL, text=OLD, text_hash="h")
         fetched = "https://ex.com/?p=4711"
@@ -143,12 +145,19 @@ def test_lookup_finds_a_url_the_article_was_fetched_at_without_an_alias(tmp_path
 
 
 @pytest.mark.parametrize("command", ["show", "history", "diff"])
-def test_every_command_reads_without_creating_an_archive(tmp_path: Path, command: str) -> None:
-    db = tmp_path / "missing.db"
+def test_every_command_reads_without_creating_an_archive(
+    tmp_path: Path, database_url: str, command: str
+) -> None:
+    """A SQLite file that is not there, a PostgreSQL schema without newsvault's tables: the
+    message names what the config names."""
     config = tmp_path / "config.yaml"
-    data = {"database": f"sqlite:///{db}", "sources": [{"name": "gazette", "feeds": [URL]}]}
+    data = {"database": database_url, "sources": [{"name": "gazette", "feeds": [URL]}]}
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = _run(config, command, URL)
     assert result.exit_code == 3, result.output
-    assert result.stderr == f"newsvault: no archive at {db}\n"
-    assert not db.exists()
+    if database_url.startswith("sqlite"):
+        where = database_url.removeprefix("sqlite:///")
+    else:
+        where = f"{database_url} (no newsvault tables there)"
+    assert result.stderr == f"newsvault: no archive at {where}\n"
+    assert not has_archive(database_url)

@@ -17,6 +17,9 @@ from tests.archive.helpers import HOSTILE_PATH, Crawled
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
+# SQLite alone: a file on a volume mounted read-only (PostgreSQL's read-only archive:
+# tests/test_storage_faults.py and test_search.py)
+READONLY_VOLUME = pytest.param("sqlite", id="sqlite-only:file-on-a-read-only-volume")
 
 _WSGI = """
 import sys
@@ -64,7 +67,7 @@ def _in_mount(mnt: Path, src: Path, *args: str) -> subprocess.CompletedProcess[s
     )
 
 
-@pytest.mark.parametrize("crawled", ["sqlite"], indirect=True)  # a file on a volume
+@pytest.mark.parametrize("crawled", [READONLY_VOLUME], indirect=True)
 def test_reading_commands_work_on_a_read_only_volume(
     readonly_mount: tuple[Path, Path], archive_copy: Crawled
 ) -> None:
@@ -91,7 +94,7 @@ def test_reading_commands_work_on_a_read_only_volume(
     assert web.stdout.count(" 200 ") == 4, web.stdout
 
 
-@pytest.mark.parametrize("crawled", ["sqlite"], indirect=True)  # a file on a volume
+@pytest.mark.parametrize("crawled", [READONLY_VOLUME], indirect=True)
 def test_an_archive_that_cannot_be_read_is_one_line_exit_3(
     readonly_mount: tuple[Path, Path],
 ) -> None:

@@ -3,7 +3,6 @@ the crawl read it, and keeps every change of an article's text as a revision."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.faultsrv import FaultServer, Route, _rss, article_html
+from tests.services import rows, sql
 
 pytestmark = pytest.mark.slow
 
@@ -37,29 +37,28 @@ def _source(srv: FaultServer, **clean: Any) -> list[dict[str, Any]]:
     return [source]
 
 
-def _text(db: Path, url: str) -> str:
-    with sqlite3.connect(db) as con:
-        return str(con.execute("SELECT text FROM articles WHERE url = ?", (url,)).fetchone()[0])
+def _text(db: str, url: str) -> str:
+    [(text,)] = rows(db, "SELECT text FROM articles WHERE url = ?", url)
+    return str(text)
 
 
 def test_reextract_reads_a_page_as_the_crawl_did_not_by_its_header_alone(
-    server: FaultServer, write_config: Callable[..., Path], cli: Any, db_path: Path
+    server: FaultServer, write_config: Callable[..., Path], cli: Any, database_url: str
 ) -> None:
     config = str(write_config(_source(server)))
     crawl = cli("crawl", "--config", config)
     assert crawl.returncode == 0, crawl.stderr
     url = server.url(TRAM)
-    assert TRAM_SENTENCE in _text(db_path, url)
+    assert TRAM_SENTENCE in _text(database_url, url)
     proc = cli("reextract", "--config", config, "--workers", "1")
     assert proc.returncode == 0, proc.stderr
-    assert TRAM_SENTENCE in _text(db_path, url), "reextract wrote mojibake over the text"
+    assert TRAM_SENTENCE in _text(database_url, url), "reextract wrote mojibake over the text"
     assert "re-extracted: 0 changed (0 kept as a new revision), 1 unchanged" in proc.stdout
 
 
-def _row(db: Path, url: str) -> dict[str, Any]:
-    with sqlite3.connect(db) as con:
-        con.row_factory = sqlite3.Row
-        return dict(con.execute("SELECT * FROM articles WHERE url = ?", (url,)).fetchone())
+def _row(db: str, url: str) -> dict[str, Any]:
+    with sql(db) as con:
+        return dict(con.execute("SELECT * FROM articles WHERE url = ?", (url,)).mappings().one())
 
 
 def _crawled(server: FaultServer, write_config: Callable[..., Path], cli: Any) -> str:
@@ -69,25 +68,25 @@ def _crawled(server: FaultServer, write_config: Callable[..., Path], cli: Any) -
 
 
 def test_a_text_changed_by_reextract_is_kept_as_a_new_revision_with_its_simhash(
-    server: FaultServer, write_config: Callable[..., Path], cli: Any, db_path: Path
+    server: FaultServer, write_config: Callable[..., Path], cli: Any, database_url: str
 ) -> None:
     from common.fingerprint import simhash, simhash_bands, text_fingerprint
     from storage.incremental import REVISION_COPIES
     from storage.repository import Archive
 
     url = _crawled(server, write_config, cli)
-    before = _row(db_path, url)
+    before = _row(database_url, url)
     config = str(write_config(_source(server, drop_lines=["^Die Straßenbahn"])))
     proc = cli("reextract", "--config", config, "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     assert "1 changed (1 kept as a new revision)" in proc.stdout
-    row = _row(db_path, url)
+    row = _row(database_url, url)
     assert TRAM_SENTENCE in before["text"] and TRAM_SENTENCE not in row["text"]
     assert row["text_hash"] == text_fingerprint(row["text"])
     sim = simhash(row["text"])
     assert sim is not None and row["simhash"] == sim != before["simhash"]
     assert (row["sim_b0"], row["sim_b1"], row["sim_b2"], row["sim_b3"]) == simhash_bands(sim)
-    archive = Archive.open(f"sqlite:///{db_path}", readonly=True)
+    archive = Archive.open(database_url, readonly=True)
     try:
         found = archive.history(url)
     finally:
@@ -106,11 +105,11 @@ def test_a_text_changed_by_reextract_is_kept_as_a_new_revision_with_its_simhash(
 
 
 def test_reextract_repairs_a_stale_simhash_in_place_and_keeps_a_metadata_change_as_a_revision(
-    server: FaultServer, write_config: Callable[..., Path], cli: Any, db_path: Path
+    server: FaultServer, write_config: Callable[..., Path], cli: Any, database_url: str
 ) -> None:
     url = _crawled(server, write_config, cli)
-    good = _row(db_path, url)
-    with sqlite3.connect(db_path) as con:  # as an earlier reextract (or an older rule) left it
+    good = _row(database_url, url)
+    with sql(database_url) as con:  # as an earlier reextract (or an older rule) left it
         con.execute(
             "UPDATE articles SET simhash = 1, sim_b0 = 1, sim_b1 = 0, sim_b2 = 0, sim_b3 = 0"
             " WHERE url = ?",
@@ -120,37 +119,34 @@ def test_reextract_repairs_a_stale_simhash_in_place_and_keeps_a_metadata_change_
     proc = cli("reextract", "--config", config, "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     assert "1 changed (0 kept as a new revision)" in proc.stdout
-    assert _row(db_path, url) == good
-    with sqlite3.connect(db_path) as con:
+    assert _row(database_url, url) == good
+    with sql(database_url) as con:
         assert con.execute("SELECT count(*) FROM revisions").fetchone()[0] == 1
         con.execute("UPDATE articles SET site_name = 'Stale' WHERE url = ?", (url,))
     proc = cli("reextract", "--config", config, "--workers", "1")
     assert "1 changed (1 kept as a new revision)" in proc.stdout, "every change is a revision"
-    row = _row(db_path, url)
+    row = _row(database_url, url)
     assert row["site_name"] == good["site_name"] and row["revision_count"] == 2
-    with sqlite3.connect(db_path) as con:
-        newest = con.execute(
-            "SELECT site_name, text FROM revisions ORDER BY number DESC LIMIT 1"
-        ).fetchone()
-    assert newest == (good["site_name"], good["text"])
+    newest = rows(
+        database_url, "SELECT site_name, text FROM revisions ORDER BY number DESC LIMIT 1"
+    )
+    assert newest == [(good["site_name"], good["text"])]
 
 
 def test_reextract_never_drops_more_than_half_of_a_text_without_a_trace(
-    server: FaultServer, write_config: Callable[..., Path], cli: Any, db_path: Path
+    server: FaultServer, write_config: Callable[..., Path], cli: Any, database_url: str
 ) -> None:
     url = _crawled(server, write_config, cli)
-    longer = (_text(db_path, url) + "\n") * 3  # what an earlier, better extraction stored
-    with sqlite3.connect(db_path) as con:
+    longer = (_text(database_url, url) + "\n") * 3  # what an earlier, better extraction stored
+    with sql(database_url) as con:
         con.execute("UPDATE articles SET text = ? WHERE url = ?", (longer, url))
-    before = _row(db_path, url)
+    before = _row(database_url, url)
     config = str(write_config(_source(server)))
     proc = cli("reextract", "--config", config, "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     assert "1 article(s) kept their text" in proc.stderr
-    assert _row(db_path, url) == before, "the stored text is kept"
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("SELECT count(*) FROM revisions").fetchone()[0] == 1
-        found = con.execute("SELECT kind, reason FROM failures WHERE url = ?", (url,)).fetchone()
-    kind, reason = found
+    assert _row(database_url, url) == before, "the stored text is kept"
+    assert rows(database_url, "SELECT count(*) FROM revisions") == [(1,)]
+    [(kind, reason)] = rows(database_url, "SELECT kind, reason FROM failures WHERE url = ?", url)
     assert kind == "reextract-shrank"
     assert f"of {len(longer):,} characters" in reason and "the stored text is kept" in reason

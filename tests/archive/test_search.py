@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from storage.db import _alembic_config, migrate, open_engine
 from storage.repository import Archive, ArticleRecord, FetchRecord
 from storage.search import MARK_END, MARK_START, QuerySyntaxError, SearchQuery, search
-from tests.services import pg_schema
+from tests.services import pg_schema, sqlite_only
 
 AT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 ARTICLES = [
@@ -58,8 +58,14 @@ def _fill_at_0001(engine: Any) -> None:
                     " VALUES (:s, :u, :t, '[]', :p, :l, '[]', :x, :h, :at, :at, :at)"
                 ),
                 {
-                    "s": source, "u": f"https://example.org/{i}", "t": title, "p": pub,
-                    "l": lang, "x": body, "h": f"h{i}", "at": "2026-11-29 10:00:00",
+                    "s": source,
+                    "u": f"https://example.org/{i}",
+                    "t": title,
+                    "p": pub,
+                    "l": lang,
+                    "x": body,
+                    "h": f"h{i}",
+                    "at": "2026-11-29 10:00:00",
                 },
             )
 
@@ -84,12 +90,21 @@ def _behaves(archive: Archive) -> None:
 
 
 @pytest.fixture
-def sqlite_archive(tmp_path: Path) -> Iterator[Archive]:
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}")
+def sqlite_archive(database_url: str) -> Iterator[Archive]:
+    """The archive of a test of SQLite's own search (FTS5): marked ``@sqlite_only``."""
+    archive = Archive.open(database_url)
     yield archive
     archive.close()
 
 
+@pytest.fixture
+def any_archive(database_url: str) -> Iterator[Archive]:
+    archive = Archive.open(database_url)
+    yield archive
+    archive.close()
+
+
+@sqlite_only("FTS5")
 def test_sqlite_search_ranks_filters_and_marks(sqlite_archive: Archive) -> None:
     _fill(sqlite_archive)
     _behaves(sqlite_archive)
@@ -97,6 +112,7 @@ def test_sqlite_search_ranks_filters_and_marks(sqlite_archive: Archive) -> None:
     assert _titles(sqlite_archive, '"harbour') == ["Harbour dredging starts", "Council budget"]
 
 
+@sqlite_only("FTS5 query syntax")
 @pytest.mark.parametrize(
     ("query", "titles"),
     [
@@ -117,16 +133,17 @@ def test_a_query_that_is_not_fts_syntax_is_read_as_literal_words(
 
 
 @pytest.mark.parametrize("query", ["*", "(", "^", "OR", "x" * 10_000 + " (", "( " * 5000])
-def test_search_messages_are_short(sqlite_archive: Archive, query: str) -> None:
-    _fill(sqlite_archive)
+def test_search_messages_are_short(any_archive: Archive, query: str) -> None:
+    _fill(any_archive)
     try:
-        hits = search(sqlite_archive.engine, SearchQuery(query))
+        hits = search(any_archive.engine, SearchQuery(query))
     except QuerySyntaxError as exc:
         assert len(str(exc)) < 300, str(exc)
     else:
         assert hits == []
 
 
+@sqlite_only("FTS5 external content index")
 def test_sqlite_index_follows_updates_and_deletes(sqlite_archive: Archive) -> None:
     _fill(sqlite_archive)
     rec = ArticleRecord(
@@ -148,8 +165,9 @@ def test_sqlite_index_follows_updates_and_deletes(sqlite_archive: Archive) -> No
         conn.execute(text(check))  # raises if the external-content index drifted
 
 
-def test_migration_backfills_articles_stored_before_it(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+@sqlite_only("FTS5 backfill")  # PostgreSQL: test_postgres_migration_backfills_existing_articles
+def test_migration_backfills_articles_stored_before_it(database_url: str) -> None:
+    engine = create_engine(database_url)
     command.upgrade(_alembic_config(engine), "0001")
     archive = Archive(engine)
     _fill_at_0001(engine)
@@ -158,8 +176,9 @@ def test_migration_backfills_articles_stored_before_it(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_readonly_archive_searches_and_cannot_write(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+@sqlite_only("mode=ro")  # PostgreSQL: test_postgres_readonly_archive_cannot_write
+def test_readonly_archive_searches_and_cannot_write(database_url: str) -> None:
+    url = database_url
     writer = Archive.open(url)
     _fill(writer)
     reader = Archive.open(url, readonly=True)

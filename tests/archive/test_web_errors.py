@@ -7,7 +7,6 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,9 +17,9 @@ HUGE = "99999999999999999999"
 
 
 @pytest.fixture
-def app_url(tmp_path: Path) -> Iterator[tuple[str, ArchiveApp]]:
-    Archive.open(f"sqlite:///{tmp_path / 'a.db'}").close()
-    archive = Archive.open(f"sqlite:///{tmp_path / 'a.db'}", readonly=True)
+def app_url(database_url: str) -> Iterator[tuple[str, ArchiveApp]]:
+    Archive.open(database_url).close()
+    archive = Archive.open(database_url, readonly=True)
     app = ArchiveApp(archive.engine)
     server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
