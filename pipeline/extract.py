@@ -277,7 +277,7 @@ def _extract(html: str | bytes, url: str, opts: ExtractOptions) -> Article:
     links = page_links(tree, url)  # the retry's tree is prepared the same: same links
     # the second extractor reads a copy: trafilatura changes the tree it is given (a copy costs
     # a tenth of parsing the page again)
-    second = readability_lines(deepcopy(tree), url)
+    second = readability_lines(deepcopy(tree))
     raw, body = _body_lines(tree, url, precision=True, fast=True)
     lines = clean_lines(raw, ctx)
     if not _usable(lines, opts, running):

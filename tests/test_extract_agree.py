@@ -73,7 +73,7 @@ def test_readability_lines_keep_headings_and_items_with_their_kind() -> None:
         f"<p>{_A}</p><p>{_B}</p><h2>Winter crossings</h2><p>{_C}</p>"
         f"<ul><li>First boat at seven</li><li>Last boat at nine</li></ul><p>{_D}</p>"
     ))
-    lines = readability_lines(tree, "https://harbour-gazette.example/2024/03/ferry/")
+    lines = readability_lines(tree)
     assert (HEADING, "Winter crossings") in lines
     assert (ITEM, "- First boat at seven") in lines
     assert (TEXT, _D) in lines
@@ -89,14 +89,14 @@ def test_readability_lines_leave_out_captions_code_and_tables() -> None:
         f"rain (Photo: Gazette)</div><p>{_C}</p><pre>timetable = load('winter')</pre>"
         f"<table><tr><td>Depart</td><td>07:00</td></tr></table><p>{_D}</p>"
     ))
-    text = " ".join(t for _, t in readability_lines(tree, ""))
+    text = " ".join(t for _, t in readability_lines(tree))
     assert _A in text and _D in text
     for gone in ("photographed", "Passengers boarding", "timetable =", "07:00"):
         assert gone not in text
 
 
 def test_a_page_the_second_extractor_cannot_read_gives_no_lines() -> None:
-    assert readability_lines(fromstring("<html></html>"), "") == []
+    assert readability_lines(fromstring("<html></html>")) == []
 
 
 def test_a_block_named_after_its_picture_is_still_read() -> None:
@@ -105,4 +105,4 @@ def test_a_block_named_after_its_picture_is_still_read() -> None:
     tree = fromstring(_page(
         f"<p>{_A}</p><div class='media-text image-block'><p>{_B}</p></div><p>{_C}</p><p>{_D}</p>"
     ))
-    assert (TEXT, _B) in readability_lines(tree, "")
+    assert (TEXT, _B) in readability_lines(tree)
