@@ -3,6 +3,8 @@ extractor read is added on evidence only, on small pages written for the test.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml.html import fromstring
 
 from pipeline.agree import HEADING, ITEM, TEXT, add_from_second, merge_second, readability_lines
@@ -106,3 +108,45 @@ def test_a_block_named_after_its_picture_is_still_read() -> None:
         f"<p>{_A}</p><div class='media-text image-block'><p>{_B}</p></div><p>{_C}</p><p>{_D}</p>"
     ))
     assert (TEXT, _B) in readability_lines(tree)
+
+
+_P1 = "The harbour board met on Tuesday evening to agree the dredging contract for the winter."
+_P2 = "Work on the outer channel starts in January and should end before the ferries return."
+_P3 = "Fishermen asked for the quay to stay open at night while the dredger is working there."
+_DIV = (
+    "The contract is worth four million pounds and runs for two years, with an option to extend"
+    " it by a third year if the silt returns as fast as it did after the storms of last winter."
+)
+
+
+def _page(middle: str) -> str:
+    return (
+        "<html><head><title>Dredging contract agreed</title></head><body><article>"
+        f"<h1>Dredging contract agreed</h1><p>{_P1}</p>{middle}<p>{_P2}</p><p>{_P3}</p>"
+        "</article></body></html>"
+    )
+
+
+def test_the_second_extractor_runs_only_where_our_text_looks_short(monkeypatch: Any) -> None:
+    """It costs 20-40 ms a page: it runs only where our text holds fewer words than the page's
+    running text (:func:`pipeline.clean.running_words`), and what it adds goes in its place."""
+    import pipeline.extract as extract
+
+    calls: list[int] = []
+
+    def second(tree: Any) -> list[tuple[str, str]]:
+        calls.append(1)
+        return [(TEXT, _P1), (TEXT, _DIV), (TEXT, _P2), (TEXT, _P3)]
+
+    monkeypatch.setattr(extract, "readability_lines", second)
+    url = "https://harbour-gazette.example/2024/03/dredging/"
+    page = _page("")
+    confident = extract.extract_article(page, url)
+    assert calls == [], "a page whose running text we hold is not read twice"
+    assert _DIV not in confident.text
+
+    running = extract.running_words
+    monkeypatch.setattr(extract, "running_words", lambda tree: running(tree) + 100)
+    doubtful = extract.extract_article(page, url)
+    assert calls == [1]
+    assert doubtful.text.split("\n\n")[:3] == [_P1, _DIV, _P2]
